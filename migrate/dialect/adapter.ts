@@ -1,0 +1,52 @@
+/**
+ * What differs between backends, kept short: table listing, the version table's DDL, the lock, and
+ * how a step transaction starts. All logic (what to lock, when, what to run) lives in the core.
+ */
+import type { DialectName, Logger } from '../script/contract.js';
+import type { Queryable } from '../session.js';
+
+export interface LockRequest {
+  /** Human-readable key: `<version_table>:<repository_id>` (the adapter derives its own id). */
+  readonly key: string;
+  readonly timeoutMs: number;
+  readonly logger: Logger;
+}
+
+export interface DialectAdapter {
+  readonly name: DialectName;
+  /** DDL is transactional: a step (script + version bump) can run in one transaction. */
+  readonly transactionalDdl: boolean;
+  /** A run-level session lock exists (MySQL GET_LOCK, PostgreSQL advisory lock). SQLite serialises
+   * each step with BEGIN IMMEDIATE instead, re-reading the version inside the transaction. */
+  readonly sessionLock: boolean;
+  quote(identifier: string): string;
+  /** Base tables of the current database/schema. */
+  listTables(q: Queryable): Promise<string[]>;
+  /** True when `err` says the table does not exist. */
+  isMissingTable(err: unknown): boolean;
+  /** Takes the run lock on this connection; throws LockTimeoutError after `timeoutMs`. */
+  lock(q: Queryable, req: LockRequest): Promise<void>;
+  unlock(q: Queryable, req: LockRequest): Promise<void>;
+  /** Statement that starts a write transaction (SQLite: BEGIN IMMEDIATE, which waits for writers). */
+  readonly beginSql: string;
+  /** Runs before the steps on the migration connection (e.g. SQLite: foreign_keys OFF). */
+  prepare(q: Queryable): Promise<void>;
+  /** Runs inside a step's transaction before commit (SQLite: foreign_key_check). */
+  beforeCommit(q: Queryable): Promise<void>;
+}
+
+/** The version table, as sqlalchemy-migrate creates it (SPEC §8.1), identical on every backend. */
+export function versionTableDdl(table: string): string {
+  return `CREATE TABLE ${table} (\n\trepository_id VARCHAR(250) NOT NULL, \n\trepository_path TEXT, \n\tversion INTEGER, \n\tPRIMARY KEY (repository_id)\n)`;
+}
+
+export async function adapterFor(dialect: DialectName): Promise<DialectAdapter> {
+  switch (dialect) {
+    case 'mysql':
+      return (await import('./mysql.js')).mysqlAdapter;
+    case 'postgresql':
+      return (await import('./postgres.js')).postgresAdapter;
+    case 'sqlite':
+      return (await import('./sqlite.js')).sqliteAdapter;
+  }
+}

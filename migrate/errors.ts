@@ -1,0 +1,81 @@
+/**
+ * The error hierarchy, mirroring sqlalchemy-migrate's `migrate.exceptions` so that callers (and
+ * people grepping logs) find the same class names, plus what the Python tool lacks: a connection
+ * error, a lock timeout and a step error carrying the script, the direction and the cause.
+ *
+ * `exitCode` is what the CLI exits with: 2 for usage errors and the "known errors" that the Python
+ * tool shows as `PROG: error: ...`, 1 for everything else.
+ */
+export class MigrateError extends Error {
+  /** The Python class name, printed by the CLI as the prefix of the one-line message. */
+  get kind(): string {
+    return this.constructor.name;
+  }
+  exitCode = 1;
+  constructor(message = '', options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** A usage error: bad arguments. Exit 2. */
+export class UsageError extends MigrateError {
+  override exitCode = 2;
+}
+/** The Python tool's KnownError: shown as `PROG: error: <msg>`, exit 2. */
+export class KnownError extends MigrateError {
+  override exitCode = 2;
+}
+export class PathFoundError extends KnownError {}
+export class PathNotFoundError extends MigrateError {}
+export class InvalidRepositoryError extends MigrateError {}
+export class InvalidVersionError extends MigrateError {}
+export class VersionNotFoundError extends MigrateError {}
+export class ScriptError extends MigrateError {}
+export class InvalidScriptError extends ScriptError {}
+export class DatabaseNotControlledError extends MigrateError {}
+export class DatabaseAlreadyControlledError extends MigrateError {}
+export class ControlledSchemaError extends MigrateError {}
+/** migrate.cfg could not be read or parsed. */
+export class ConfigFileError extends InvalidRepositoryError {}
+/** Connection URL not understood (scheme, syntax). */
+export class InvalidUrlError extends MigrateError {}
+/** The database could not be reached or refused the login. `retryable` for refused/unreachable. */
+export class ConnectionError extends MigrateError {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+/** Another run held the migration lock longer than the lock timeout. Nothing was applied. */
+export class LockTimeoutError extends MigrateError {}
+/** A database statement failed; carries the statement (never a password). */
+export class DatabaseError extends MigrateError {
+  constructor(
+    message: string,
+    readonly sql?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+/** A step (one script, one direction) failed. The version is left at `from`. */
+export class StepError extends MigrateError {
+  constructor(
+    readonly script: string,
+    readonly direction: 'upgrade' | 'downgrade',
+    readonly from: number,
+    readonly to: number,
+    cause: unknown,
+  ) {
+    super(`${direction} ${from} -> ${to} (${script}) failed: ${describe(cause)}`, { cause });
+  }
+}
+
+/** One line describing any thrown value. */
+export function describe(e: unknown): string {
+  if (e instanceof Error) return (e.message || e.constructor.name).split('\n')[0]!;
+  return String(e);
+}

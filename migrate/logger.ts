@@ -1,0 +1,63 @@
+/**
+ * The process-edge logger: pino on stderr, loaded only when something is actually logged at an
+ * enabled level (a quiet `db_version` never loads it). Human-readable lines on a terminal
+ * (pino-pretty, synchronous), JSON otherwise or when asked.
+ */
+import { createRequire } from 'node:module';
+import type { Logger } from './script/contract.js';
+
+const LEVELS = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity } as const;
+export type Level = keyof typeof LEVELS;
+
+export interface LoggerOptions {
+  readonly level: Level;
+  /** Force JSON lines (default: JSON unless stderr is a terminal). */
+  readonly json?: boolean;
+  /** Where to write (default: stderr). A path appends to that file. */
+  readonly file?: string | null;
+  readonly name?: string;
+}
+
+const require = createRequire(import.meta.url);
+
+export function createLogger(o: LoggerOptions): Logger {
+  const min = LEVELS[o.level];
+  let real: Logger | undefined;
+  const build = (): Logger => {
+    const pino = require('pino') as typeof import('pino').default;
+    const opts = {
+      name: o.name,
+      level: o.level,
+      base: undefined,
+      redact: { paths: ['password', '*.password', 'url.password'], censor: '***' },
+    };
+    const pretty = !o.file && !o.json && process.stderr.isTTY;
+    if (pretty) {
+      const prettyFactory = require('pino-pretty') as (o: object) => NodeJS.WritableStream;
+      return pino(opts, prettyFactory({ destination: 2, sync: true, ignore: 'pid,hostname,name', translateTime: 'SYS:HH:MM:ss.l' })) as unknown as Logger;
+    }
+    const dest = pino.destination({ dest: o.file ?? 2, sync: true, append: true, mkdir: !!o.file });
+    return pino(opts, dest) as unknown as Logger;
+  };
+  const at =
+    (lvl: 'debug' | 'info' | 'warn' | 'error') =>
+    (...args: unknown[]) => {
+      if (LEVELS[lvl] < min) return;
+      real ??= build();
+      (real[lvl] as (...a: unknown[]) => void)(...args);
+    };
+  const logger: Logger = {
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+  } as Logger;
+  return logger;
+}
+
+/** A logger that drops everything (library default). */
+export const silentLogger: Logger = createLogger({ level: 'silent' });
+
+export function isEnabled(level: Level, at: Level): boolean {
+  return LEVELS[at] >= LEVELS[level];
+}

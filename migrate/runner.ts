@@ -1,0 +1,305 @@
+/**
+ * The migration algorithm, in one place (dialect differences are in the adapters):
+ *
+ *   probe (light connection, no lock): read the version; nothing to do -> return at once
+ *   plan the whole path (a missing version anywhere aborts before anything runs)
+ *   open the migration connection (TypeORM only if a module script must run), take the lock
+ *   re-read the version under the lock (another process may have done the work meanwhile)
+ *   for each step: [begin] script -> compare-and-set version bump -> [commit]; release in finally
+ *
+ * SQLite has no session lock: each step runs in BEGIN IMMEDIATE and re-reads the version inside
+ * the transaction, so a step is applied by exactly one process; a process that finds the step done
+ * re-plans from the new version.
+ */
+import type { QueryRunner } from 'typeorm';
+import { adapterFor, type DialectAdapter } from './dialect/adapter.js';
+import { KnownError, StepError, describe } from './errors.js';
+import { planSteps, type PlannedStep, type Repository } from './repository.js';
+import type { Logger } from './script/contract.js';
+import { abortAfterFor, makeEngine } from './script/engine.js';
+import { runModule, sqlSource, sqlStatements } from './script/load.js';
+import { openSession, type Session } from './session.js';
+import { LOG_TABLE, StepLog, type StepRecord } from './step-log.js';
+import { bumpVersion, readVersion, type VersionTableRef } from './version-table.js';
+
+export const DEFAULT_LOCK_TIMEOUT_MS = 120_000;
+
+export type StepEvent =
+  | { type: 'start'; from: number; to: number; script: string }
+  | { type: 'done'; from: number; to: number; script: string; ms: number }
+  | { type: 'resume'; from: number; to: number; script: string; startedAt: string; host: string; pid: number; error: string | null }
+  | { type: 'preview'; from: number; to: number; script: string; text: string };
+
+export interface RunOptions {
+  readonly logger: Logger;
+  readonly lockTimeoutMs?: number;
+  readonly onStep?: (e: StepEvent) => void;
+  /** Log every statement at debug level. */
+  readonly logSql?: boolean;
+  /** Environment for test hooks (MIGRATE_TEST_ABORT); defaults to process.env. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+export interface StepResult {
+  readonly from: number;
+  readonly to: number;
+  readonly script: string;
+  readonly ms: number;
+}
+
+export interface MigrateResult {
+  readonly from: number;
+  readonly to: number;
+  readonly steps: readonly StepResult[];
+}
+
+export function versionRef(repo: Repository): VersionTableRef {
+  return { table: repo.config.versionTable, repositoryId: repo.config.repositoryId };
+}
+
+export function lockKey(repo: Repository): string {
+  return `${repo.config.versionTable}:${repo.config.repositoryId}`;
+}
+
+/** A connection with its adapter, the run lock held (where the backend has one). */
+export interface LockedSession {
+  readonly session: Session;
+  readonly adapter: DialectAdapter;
+}
+
+/**
+ * Opens a connection, takes the run lock, runs `fn`, releases the lock and closes in `finally`.
+ * An error while unlocking after an error keeps the first error (and logs the second).
+ */
+export async function withLock<T>(
+  url: string,
+  repo: Repository,
+  o: RunOptions & { typeorm?: boolean },
+  fn: (ls: LockedSession) => Promise<T>,
+): Promise<T> {
+  const timeoutMs = o.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
+  const session = await openSession(url, {
+    typeorm: o.typeorm,
+    logger: o.logger,
+    logSql: o.logSql,
+    timeoutMs,
+    applicationName: `migrate[${process.pid}]`,
+  });
+  const adapter = await adapterFor(session.dialect);
+  const req = { key: lockKey(repo), timeoutMs, logger: o.logger };
+  let locked = false;
+  try {
+    await adapter.prepare(session);
+    await adapter.lock(session, req);
+    locked = true;
+    return await fn({ session, adapter });
+  } finally {
+    if (locked) {
+      await adapter.unlock(session, req).catch((e: unknown) => o.logger.warn({ err: describe(e) }, 'releasing the migration lock failed (it is released when the connection closes)'));
+    }
+    await session.close();
+  }
+}
+
+/** Reads the version on a short-lived light connection (no lock, no TypeORM). */
+export async function probeVersion(url: string, repo: Repository, o: RunOptions): Promise<number> {
+  const session = await openSession(url, { logger: o.logger, logSql: o.logSql, timeoutMs: o.lockTimeoutMs });
+  try {
+    const adapter = await adapterFor(session.dialect);
+    return await readVersion(session, adapter, versionRef(repo));
+  } finally {
+    await session.close();
+  }
+}
+
+export function checkDirection(direction: 'upgrade' | 'downgrade', from: number, to: number): void {
+  if (direction === 'upgrade' && to < from) {
+    throw new KnownError(`Cannot upgrade a database of version ${from} to version ${to}. Try 'downgrade' instead.`);
+  }
+  if (direction === 'downgrade' && to > from) {
+    throw new KnownError(`Cannot downgrade a database of version ${from} to version ${to}. Try 'upgrade' instead.`);
+  }
+}
+
+function markTypeormTransaction(qr: QueryRunner | undefined, active: boolean): void {
+  // Our BEGIN/COMMIT are raw statements; tell TypeORM so that a script calling
+  // queryRunner.startTransaction() gets a SAVEPOINT instead of a second BEGIN.
+  if (!qr) return;
+  const q = qr as unknown as { isTransactionActive: boolean; transactionDepth: number };
+  q.isTransactionActive = active;
+  q.transactionDepth = active ? 1 : 0;
+}
+
+async function runScript(ls: LockedSession, step: PlannedStep, o: RunOptions, resumed: boolean): Promise<void> {
+  const env = o.env ?? process.env;
+  const engine = await makeEngine({
+    dialect: ls.session.dialect,
+    session: ls.session,
+    queryRunner: ls.session.queryRunner,
+    logger: o.logger,
+    step: { from: step.from, to: step.to, direction: step.direction },
+    resumed,
+    abortAfter: abortAfterFor(env.MIGRATE_TEST_ABORT, step.to),
+  });
+  if (step.script.kind === 'sql') {
+    for (const stmt of sqlStatements(step.script, o.logger)) await engine.execute(stmt);
+  } else {
+    await runModule(step.script, step.direction, engine);
+  }
+}
+
+/** 'skipped': another process applied this step first (SQLite); otherwise the step's duration. */
+type StepOutcome = { ms: number } | 'skipped';
+
+async function runStep(ls: LockedSession, repo: Repository, step: PlannedStep, o: RunOptions, log: StepLog, resumed: boolean): Promise<StepOutcome> {
+  const { session: q, adapter: a } = ls;
+  const ref = versionRef(repo);
+  const rec: StepRecord = {
+    repositoryId: ref.repositoryId,
+    versionTable: ref.table,
+    from: step.from,
+    to: step.to,
+    direction: step.direction,
+    script: step.script.relPath,
+  };
+  const t0 = performance.now();
+  const fail = (e: unknown) => new StepError(step.script.relPath, step.direction, step.from, step.to, e);
+  if (a.transactionalDdl) {
+    await q.query(a.beginSql);
+    markTypeormTransaction(q.queryRunner, true);
+    try {
+      if (!a.sessionLock && (await readVersion(q, a, ref)) !== step.from) {
+        await q.query('ROLLBACK');
+        return 'skipped';
+      }
+      o.onStep?.({ type: 'start', from: step.from, to: step.to, script: step.script.relPath });
+      await runScript(ls, step, o, false);
+      await bumpVersion(q, a, ref, step.from, step.to);
+      await log.record(rec, 'done');
+      await a.beforeCommit(q);
+      await q.query('COMMIT');
+    } catch (e) {
+      await q.query('ROLLBACK').catch(() => undefined);
+      markTypeormTransaction(q.queryRunner, false);
+      await log.record(rec, 'failed', describe(e)).catch(() => undefined);
+      throw e instanceof StepError ? e : fail(e);
+    }
+    markTypeormTransaction(q.queryRunner, false);
+  } else {
+    o.onStep?.({ type: 'start', from: step.from, to: step.to, script: step.script.relPath });
+    await log.record(rec, 'running');
+    try {
+      await runScript(ls, step, o, resumed);
+    } catch (e) {
+      await log.finish(rec, 'failed', describe(e)).catch(() => undefined);
+      throw fail(e);
+    }
+    await q.query(a.beginSql);
+    try {
+      await bumpVersion(q, a, ref, step.from, step.to);
+      await log.finish(rec, 'done');
+      await q.query('COMMIT');
+    } catch (e) {
+      await q.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    }
+  }
+  const ms = Math.round(performance.now() - t0);
+  o.onStep?.({ type: 'done', from: step.from, to: step.to, script: step.script.relPath, ms });
+  return { ms };
+}
+
+/**
+ * Walks from the version under the lock to `target`, one step at a time. `allowAhead`: when the
+ * database is already past the target (a concurrent run went further), return instead of failing.
+ */
+export async function walk(
+  ls: LockedSession,
+  repo: Repository,
+  target: number,
+  direction: 'upgrade' | 'downgrade',
+  o: RunOptions & { allowAhead?: boolean },
+): Promise<MigrateResult> {
+  const { session: q, adapter: a } = ls;
+  const ref = versionRef(repo);
+  const log = new StepLog(q, a);
+  const start = await readVersion(q, a, ref);
+  const steps: StepResult[] = [];
+  if (start === target) return { from: start, to: start, steps };
+  if (o.allowAhead && direction === 'upgrade' && start > target) return { from: start, to: start, steps };
+  checkDirection(direction, start, target);
+  planSteps(repo, start, target, a.name); // the whole path, before anything runs
+  await log.ensureTable();
+  let resumeFrom: number | null = null;
+  if (!a.transactionalDdl) {
+    const intr = await log.interrupted(ref.repositoryId, ref.table);
+    if (intr && intr.from === start) {
+      resumeFrom = start;
+      o.onStep?.({ type: 'resume', ...intr });
+    }
+  }
+  let cur = start;
+  for (;;) {
+    if (cur === target || (direction === 'upgrade' && cur > target)) break;
+    let replan = false;
+    for (const step of planSteps(repo, cur, target, a.name)) {
+      const outcome = await runStep(ls, repo, step, o, log, resumeFrom === step.from);
+      if (outcome === 'skipped') {
+        replan = true;
+        break;
+      }
+      steps.push({ from: step.from, to: step.to, script: step.script.relPath, ms: outcome.ms });
+      cur = step.to;
+    }
+    if (replan) cur = await readVersion(q, a, ref);
+  }
+  return { from: start, to: cur, steps };
+}
+
+/** `--preview_sql`: the SQL each step would run; nothing is executed except reads. */
+export async function preview(
+  url: string,
+  repo: Repository,
+  from: number,
+  target: number,
+  o: RunOptions,
+): Promise<void> {
+  const session = await openSession(url, { typeorm: true, logger: o.logger, logSql: o.logSql });
+  try {
+    const steps = planSteps(repo, from, target, session.dialect);
+    for (const step of steps) {
+      if (step.script.kind === 'sql') {
+        o.onStep?.({ type: 'preview', from: step.from, to: step.to, script: step.script.relPath, text: sqlSource(step.script) });
+        continue;
+      }
+      const collected = { sql: [] as string[], notes: [] as string[] };
+      const qr = session.queryRunner!;
+      qr.enableSqlMemory();
+      const engine = await makeEngine({
+        dialect: session.dialect,
+        session,
+        queryRunner: qr,
+        logger: o.logger,
+        step: { from: step.from, to: step.to, direction: step.direction },
+        resumed: false,
+        preview: collected,
+      });
+      let failure: string | undefined;
+      try {
+        await runModule(step.script, step.direction, engine);
+      } catch (e) {
+        failure = describe(e);
+      }
+      const memory = qr.getMemorySql().upQueries.map((x) => x.query);
+      qr.disableSqlMemory();
+      const lines = [...collected.sql, ...memory].map((s) => `${s.trim()};`);
+      if (collected.notes.length) lines.unshift(`-- ${collected.notes[0]}`);
+      if (failure) lines.push(`-- cannot preview the rest of this step: it reads data that earlier steps would create or change (${failure})`);
+      o.onStep?.({ type: 'preview', from: step.from, to: step.to, script: step.script.relPath, text: `\n${lines.join('\n')}\n` });
+    }
+  } finally {
+    await session.close();
+  }
+}
+
+export { LOG_TABLE };

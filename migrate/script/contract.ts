@@ -1,0 +1,72 @@
+/**
+ * The script contract: what a migration script module exports and what it is given.
+ *
+ * A module script (`NNN_desc.ts|.js|.mjs|.cjs`) exports
+ *
+ *     export async function upgrade(migrate_engine) { ... }
+ *     export async function downgrade(migrate_engine) { ... }   // optional
+ *
+ * `migrate_engine` is a {@link MigrateEngine}: everything a script needs is on it, so a script in a
+ * repository outside this package works with no import at all.
+ *
+ * Transactions: on PostgreSQL and SQLite the engine runs the script and the version bump in one
+ * transaction (a failing step leaves nothing behind). On MySQL/MariaDB DDL commits by itself, so a
+ * script there should be written so that running it again after an interruption converges.
+ */
+import type { QueryRunner, Table, TableColumn, TableForeignKey, TableIndex, TableUnique } from 'typeorm';
+
+/** The dialect name used for script selection (`NNN_desc_<dialect>_upgrade.sql`). */
+export type DialectName = 'mysql' | 'postgresql' | 'sqlite';
+
+/** The subset of a pino logger that scripts and the engine use. */
+export interface Logger {
+  info(obj: unknown, msg?: string): void;
+  info(msg: string): void;
+  warn(obj: unknown, msg?: string): void;
+  warn(msg: string): void;
+  debug(obj: unknown, msg?: string): void;
+  debug(msg: string): void;
+  error(obj: unknown, msg?: string): void;
+  error(msg: string): void;
+  child?(bindings: Record<string, unknown>): Logger;
+}
+
+export type Row = Record<string, unknown>;
+
+export interface MigrateEngine {
+  /** `mysql` (also for MariaDB), `postgresql` or `sqlite`. */
+  readonly dialect: DialectName;
+  /** TypeORM QueryRunner on the migration's own connection (the one that holds the lock). */
+  readonly queryRunner: QueryRunner;
+  /** Structured logger (pino). Progress of long steps goes here. */
+  readonly logger: Logger;
+  /**
+   * Runs one SQL statement and returns its rows (an empty array for statements without rows).
+   * Placeholders are `?` on every dialect (translated to `$1..$n` on PostgreSQL; `?` inside quoted
+   * strings and identifiers is left alone).
+   */
+  query(sql: string, params?: readonly unknown[]): Promise<Row[]>;
+  /** Runs one statement and returns the number of rows it changed (UPDATE/DELETE/INSERT). */
+  execute(sql: string, params?: readonly unknown[]): Promise<number>;
+  /** The step being run. */
+  readonly step: { readonly from: number; readonly to: number; readonly direction: 'upgrade' | 'downgrade' };
+  /**
+   * Set when an earlier attempt of this same step started but did not finish (MySQL/MariaDB only,
+   * where DDL is not transactional): the script must expect part of its work to be done already.
+   */
+  readonly resumed: boolean;
+  /** True when the engine only collects SQL (`--preview_sql`): `query` then records, not runs. */
+  readonly preview: boolean;
+  /** TypeORM's schema classes, so that scripts need no import. */
+  readonly Table: typeof Table;
+  readonly TableColumn: typeof TableColumn;
+  readonly TableIndex: typeof TableIndex;
+  readonly TableForeignKey: typeof TableForeignKey;
+  readonly TableUnique: typeof TableUnique;
+}
+
+/** What a module script exports. */
+export interface ScriptModule {
+  upgrade?: (migrate_engine: MigrateEngine) => Promise<void> | void;
+  downgrade?: (migrate_engine: MigrateEngine) => Promise<void> | void;
+}

@@ -1,0 +1,80 @@
+/**
+ * Builds the `migrate_engine` handed to a script: counts statements (for the crash-test hook),
+ * records them in preview mode, and exposes TypeORM's schema classes.
+ */
+import type { QueryRunner } from 'typeorm';
+import type { DialectName, Logger, MigrateEngine, Row } from './contract.js';
+import type { Queryable } from '../session.js';
+
+export interface EngineOptions {
+  readonly dialect: DialectName;
+  readonly session: Queryable;
+  readonly queryRunner?: QueryRunner;
+  readonly logger: Logger;
+  readonly step: MigrateEngine['step'];
+  readonly resumed: boolean;
+  /** Collect statements instead of running them (reads still run). */
+  readonly preview?: { sql: string[]; notes: string[] };
+  /** Throw after this many statements (test hook, MIGRATE_TEST_ABORT). */
+  readonly abortAfter?: number;
+}
+
+const READ = /^\s*(SELECT|WITH|SHOW|PRAGMA\s+\w+\s*(\(|$)|EXPLAIN|DESC)/i;
+
+export class TestAbort extends Error {}
+
+/** Parses MIGRATE_TEST_ABORT=<to-version>:<k> for the given step. */
+export function abortAfterFor(env: string | undefined, to: number): number | undefined {
+  if (!env) return undefined;
+  const [v, k] = env.split(':');
+  return Number(v) === to && k !== undefined ? Number(k) : undefined;
+}
+
+export async function makeEngine(o: EngineOptions): Promise<MigrateEngine> {
+  // TypeORM is loaded only for module scripts (they get a QueryRunner); .sql steps never load it.
+  const typeorm = o.queryRunner ? await import('typeorm') : undefined;
+  const missing = (): never => {
+    throw new Error('TypeORM schema classes are available to module scripts only');
+  };
+  let count = 0;
+  const counted = async <T>(sql: string, run: () => Promise<T>, empty: T): Promise<T> => {
+    if (o.preview && !READ.test(sql)) {
+      o.preview.sql.push(sql);
+      return empty;
+    }
+    if (o.preview && o.preview.notes.length === 0 && /^\s*SELECT/i.test(sql)) {
+      o.preview.notes.push('this step reads data; the statements shown after this point depend on what the reads returned from the current database');
+    }
+    const r = await run();
+    count++;
+    if (o.abortAfter !== undefined && count >= o.abortAfter) {
+      throw new TestAbort(`test abort after statement ${count} of step ${o.step.from} -> ${o.step.to}`);
+    }
+    return r;
+  };
+  return {
+    dialect: o.dialect,
+    queryRunner: o.queryRunner as QueryRunner,
+    logger: o.logger,
+    step: o.step,
+    resumed: o.resumed,
+    preview: !!o.preview,
+    query: (sql, params = []) => counted<Row[]>(sql, () => o.session.query(sql, params), []),
+    execute: (sql, params = []) => counted<number>(sql, () => o.session.execute(sql, params), 0),
+    get Table() {
+      return typeorm?.Table ?? missing();
+    },
+    get TableColumn() {
+      return typeorm?.TableColumn ?? missing();
+    },
+    get TableIndex() {
+      return typeorm?.TableIndex ?? missing();
+    },
+    get TableForeignKey() {
+      return typeorm?.TableForeignKey ?? missing();
+    },
+    get TableUnique() {
+      return typeorm?.TableUnique ?? missing();
+    },
+  };
+}

@@ -1,0 +1,257 @@
+/**
+ * One dedicated database connection, opened from a SQLAlchemy URL.
+ *
+ * Two flavours share one query path:
+ *  - a *light* session talks to the driver directly (mysql2, pg, better-sqlite3): used by commands
+ *    that only read or write the version table, so they never load TypeORM (start-up cost);
+ *  - a *TypeORM* session opens a DataSource and one QueryRunner, and runs every statement on the
+ *    QueryRunner's own connection, so module scripts get `queryRunner` on the connection that holds
+ *    the lock and the step's transaction.
+ *
+ * Drivers are imported lazily: a SQLite run never loads mysql2 or pg.
+ */
+import type { DataSource, QueryRunner } from 'typeorm';
+import type { DialectName, Logger, Row } from './script/contract.js';
+import { ConnectionError, DatabaseError, InvalidUrlError } from './errors.js';
+import { maskPassword, parseUrl, redact, type ParsedUrl } from './url.js';
+import { toPositional } from './sql.js';
+
+export interface Queryable {
+  readonly dialect: DialectName;
+  /** `?` placeholders on every dialect. Returns rows (empty for statements without rows). */
+  query(sql: string, params?: readonly unknown[]): Promise<Row[]>;
+  /** Returns the number of affected rows. */
+  execute(sql: string, params?: readonly unknown[]): Promise<number>;
+}
+
+export interface Session extends Queryable {
+  readonly url: ParsedUrl;
+  /** The URL with the password masked, for messages. */
+  readonly safeUrl: string;
+  /** Present on TypeORM sessions only. */
+  readonly queryRunner?: QueryRunner;
+  close(): Promise<void>;
+}
+
+export interface SessionOptions {
+  logger?: Logger;
+  /** Load TypeORM and expose `queryRunner` (needed to run module scripts). */
+  typeorm?: boolean;
+  /** SQLite busy timeout / connect timeout, in ms. */
+  timeoutMs?: number;
+  /** Name shown to other sessions (PostgreSQL application_name). */
+  applicationName?: string;
+  /** Log every statement at debug level. */
+  logSql?: boolean;
+}
+
+interface RawResult {
+  rows: Row[];
+  affected: number;
+}
+type RawQuery = (sql: string, params: readonly unknown[]) => Promise<RawResult>;
+
+/** Codes of connection failures worth retrying (the server is not up yet). */
+const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'PROTOCOL_CONNECTION_LOST', '57P03']);
+
+function connectionError(e: unknown, url: ParsedUrl, safeUrl: string): ConnectionError {
+  const err = e as { code?: string; errno?: number; message?: string };
+  let msg = redact(String(err.message ?? e), url.password);
+  const code = err.code ?? '';
+  let hint = 'check the URL and that the server is running';
+  if (code === 'ER_ACCESS_DENIED_ERROR' || code === '28P01' || code === '28000' || /password authentication failed|Access denied/i.test(msg)) {
+    hint = 'check the user name and password';
+  } else if (code === 'ER_BAD_DB_ERROR' || code === '3D000') {
+    hint = 'create the database first, or fix its name in the URL';
+  } else if (code === 'SQLITE_CANTOPEN') {
+    hint = 'check that the directory exists and is writable';
+  }
+  if (msg.includes('\n')) msg = msg.split('\n')[0]!;
+  return new ConnectionError(`cannot connect to ${safeUrl}: ${msg} (${hint})`, RETRYABLE.has(code) || err.errno === 1047, {
+    cause: e,
+  });
+}
+
+async function mysqlOptions(u: ParsedUrl, o: SessionOptions) {
+  const charset = u.query.charset;
+  return {
+    host: u.query.unix_socket ? undefined : (u.host ?? 'localhost'),
+    socketPath: u.query.unix_socket,
+    port: u.port ?? 3306,
+    user: u.username ?? 'root',
+    password: u.password ?? '',
+    database: u.database,
+    // utf8 in SQLAlchemy/MySQLdb terms is the 3-byte charset.
+    charset: charset ? (charset.toLowerCase() === 'utf8' ? 'UTF8_GENERAL_CI' : charset.toUpperCase()) : undefined,
+    connectTimeout: u.query.connect_timeout ? Number(u.query.connect_timeout) * 1000 : (o.timeoutMs ?? 10000),
+    dateStrings: true,
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+    multipleStatements: false,
+  };
+}
+
+function pgOptions(u: ParsedUrl, o: SessionOptions) {
+  return {
+    host: u.query.host ?? u.host ?? 'localhost',
+    port: u.port ?? 5432,
+    user: u.username ?? process.env.USER ?? 'postgres',
+    password: u.password,
+    database: u.database ?? u.username ?? 'postgres',
+    application_name: u.query.application_name ?? o.applicationName,
+    connectionTimeoutMillis: u.query.connect_timeout ? Number(u.query.connect_timeout) * 1000 : (o.timeoutMs ?? 10000),
+  };
+}
+
+function sqliteFile(u: ParsedUrl): string {
+  return u.database ?? ':memory:';
+}
+
+function wrapMysql(conn: {
+  query(o: { sql: string; values: unknown[] }, cb: (err: Error | null, res: unknown) => void): void;
+}): RawQuery {
+  return (sql, params) =>
+    new Promise((resolve, reject) => {
+      conn.query({ sql, values: params as unknown[] }, (err, res) => {
+        if (err) return reject(err);
+        if (Array.isArray(res)) resolve({ rows: res as Row[], affected: 0 });
+        else resolve({ rows: [], affected: (res as { affectedRows?: number }).affectedRows ?? 0 });
+      });
+    });
+}
+
+function wrapPg(client: { query(sql: string, params: unknown[]): Promise<{ rows: Row[]; rowCount: number | null }> }): RawQuery {
+  return async (sql, params) => {
+    const res = await client.query(params.length ? toPositional(sql) : sql, params as unknown[]);
+    return { rows: res.rows ?? [], affected: res.rowCount ?? 0 };
+  };
+}
+
+function wrapSqlite(db: import('better-sqlite3').Database): RawQuery {
+  return async (sql, params) => {
+    const stmt = db.prepare(sql);
+    const args = (params as unknown[]).map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
+    if (stmt.reader) return { rows: stmt.all(...args) as Row[], affected: 0 };
+    return { rows: [], affected: stmt.run(...args).changes };
+  };
+}
+
+/** Opens a session. Errors are ConnectionError (retryable when the server is not reachable). */
+export async function openSession(urlText: string, opts: SessionOptions = {}): Promise<Session> {
+  const url = parseUrl(urlText);
+  const safeUrl = maskPassword(urlText);
+  let raw: RawQuery;
+  let close: () => Promise<void>;
+  let queryRunner: QueryRunner | undefined;
+  try {
+    if (opts.typeorm) {
+      ({ raw, close, queryRunner } = await openTypeorm(url, opts));
+    } else if (url.dialect === 'mysql') {
+      const mysql = (await import('mysql2')).default;
+      const conn = mysql.createConnection(await mysqlOptions(url, opts));
+      await new Promise<void>((res, rej) => conn.connect((e: Error | null) => (e ? rej(e) : res())));
+      raw = wrapMysql(conn as never);
+      close = () => new Promise<void>((res) => conn.end(() => res()));
+    } else if (url.dialect === 'postgresql') {
+      const pg = (await import('pg')).default;
+      const client = new pg.Client(pgOptions(url, opts));
+      client.on('error', () => undefined); // a dropped connection surfaces on the next query
+      await client.connect();
+      raw = wrapPg(client as never);
+      close = () => client.end().catch(() => undefined);
+    } else {
+      const Database = (await import('better-sqlite3')).default;
+      const db = new Database(sqliteFile(url), { timeout: opts.timeoutMs ?? 120000 });
+      raw = wrapSqlite(db);
+      close = async () => {
+        db.close();
+      };
+    }
+  } catch (e) {
+    if (e instanceof InvalidUrlError) throw e;
+    throw connectionError(e, url, safeUrl);
+  }
+  const logger = opts.logSql ? opts.logger : undefined;
+  const run = async (sql: string, params: readonly unknown[] = []): Promise<RawResult> => {
+    logger?.debug({ sql, params: params.length ? params.map(() => '?') : undefined }, 'SQL');
+    try {
+      return await raw(sql, params);
+    } catch (e) {
+      throw wrapDbError(e, sql, url);
+    }
+  };
+  return {
+    dialect: url.dialect,
+    url,
+    safeUrl,
+    queryRunner,
+    query: async (sql, params) => (await run(sql, params)).rows,
+    execute: async (sql, params) => (await run(sql, params)).affected,
+    close,
+  };
+}
+
+/** A database error with the statement (first 200 chars) and without any password. */
+export function wrapDbError(e: unknown, sql: string, url: ParsedUrl): DatabaseError {
+  const err = e as { message?: string; code?: string };
+  const msg = redact(String(err.message ?? e).split('\n')[0]!, url.password);
+  const stmt = sql.length > 200 ? `${sql.slice(0, 200)}...` : sql;
+  const de = new DatabaseError(`${msg} [SQL: ${stmt.replace(/\s+/g, ' ').trim()}]`, sql, { cause: e });
+  (de as { code?: string }).code = err.code;
+  return de;
+}
+
+async function openTypeorm(url: ParsedUrl, opts: SessionOptions) {
+  const { DataSource } = await import('typeorm');
+  let options: ConstructorParameters<typeof DataSource>[0];
+  if (url.dialect === 'mysql') {
+    const m = await mysqlOptions(url, opts);
+    options = {
+      type: 'mysql',
+      host: m.host,
+      socketPath: m.socketPath,
+      port: m.port,
+      username: m.user,
+      password: m.password,
+      database: m.database,
+      charset: m.charset,
+      connectTimeout: m.connectTimeout,
+      dateStrings: true,
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+      poolSize: 1,
+    };
+  } else if (url.dialect === 'postgresql') {
+    const p = pgOptions(url, opts);
+    options = {
+      type: 'postgres',
+      host: p.host,
+      port: p.port,
+      username: p.user,
+      password: p.password,
+      database: p.database,
+      applicationName: p.application_name,
+      connectTimeoutMS: p.connectionTimeoutMillis,
+      poolSize: 1,
+    };
+  } else {
+    options = { type: 'better-sqlite3', database: sqliteFile(url), timeout: opts.timeoutMs ?? 120000 };
+  }
+  const ds: DataSource = new DataSource(options);
+  await ds.initialize();
+  const qr = ds.createQueryRunner();
+  let conn: unknown;
+  try {
+    conn = await qr.connect();
+  } catch (e) {
+    await ds.destroy().catch(() => undefined);
+    throw e;
+  }
+  const raw: RawQuery =
+    url.dialect === 'mysql' ? wrapMysql(conn as never) : url.dialect === 'postgresql' ? wrapPg(conn as never) : wrapSqlite(conn as never);
+  const close = async () => {
+    await qr.release().catch(() => undefined);
+    await ds.destroy().catch(() => undefined);
+  };
+  return { raw, close, queryRunner: qr };
+}

@@ -1,0 +1,104 @@
+/**
+ * The only SQL on the version table (`migrate_version` by default), byte-compatible with
+ * sqlalchemy-migrate: same DDL, one row per repository_id, repository_path stored as given, and the
+ * per-step compare-and-set update `... WHERE version = <from> AND repository_id = <id>`, whose row
+ * count we check (the Python tool does not).
+ */
+import { ControlledSchemaError, DatabaseAlreadyControlledError, DatabaseNotControlledError } from './errors.js';
+import { versionTableDdl, type DialectAdapter } from './dialect/adapter.js';
+import type { Queryable } from './session.js';
+
+export interface VersionTableRef {
+  readonly table: string;
+  readonly repositoryId: string;
+}
+
+/**
+ * The version recorded for this repository. Throws DatabaseNotControlledError when the table is
+ * missing or has no row for the repository.
+ */
+export async function readVersion(q: Queryable, a: DialectAdapter, ref: VersionTableRef): Promise<number> {
+  const v = await tryReadVersion(q, a, ref);
+  if (v === 'no-table') {
+    throw new DatabaseNotControlledError(
+      `database is not under version control: table ${ref.table} not found; put it under version control first (migrate version_control URL REPOSITORY)`,
+    );
+  }
+  if (v === 'no-row') {
+    const others = (await q.query(`SELECT repository_id FROM ${a.quote(ref.table)}`)).map((r) => String(r.repository_id));
+    throw new DatabaseNotControlledError(
+      `database is not under version control for repository '${ref.repositoryId}': ${ref.table} has no row for it` +
+        (others.length ? ` (it holds rows for: ${others.join(', ')})` : ''),
+    );
+  }
+  return v;
+}
+
+/** Like readVersion, but says what is missing instead of throwing. */
+export async function tryReadVersion(
+  q: Queryable,
+  a: DialectAdapter,
+  ref: VersionTableRef,
+): Promise<number | 'no-table' | 'no-row'> {
+  let rows;
+  try {
+    rows = await q.query(`SELECT version FROM ${a.quote(ref.table)} WHERE repository_id = ?`, [ref.repositoryId]);
+  } catch (e) {
+    if (a.isMissingTable(e)) return 'no-table';
+    throw e;
+  }
+  if (!rows.length) return 'no-row';
+  const v = rows[0]!.version;
+  if (v === null || v === undefined) return 0;
+  return Number(v);
+}
+
+/** Creates the table if absent and inserts this repository's row (version_control). */
+export async function insertVersionRow(
+  q: Queryable,
+  a: DialectAdapter,
+  ref: VersionTableRef,
+  repositoryPath: string,
+  version: number,
+): Promise<void> {
+  const state = await tryReadVersion(q, a, ref);
+  if (typeof state === 'number') {
+    throw new DatabaseAlreadyControlledError(
+      `database is already under version control for repository '${ref.repositoryId}' (at version ${state})`,
+    );
+  }
+  if (state === 'no-table') await q.query(versionTableDdl(ref.table));
+  await q.execute(
+    `INSERT INTO ${a.quote(ref.table)} (repository_id, repository_path, version) VALUES (?, ?, ?)`,
+    [ref.repositoryId, repositoryPath, version],
+  );
+}
+
+/** The compare-and-set bump after a step. A row count other than 1 is an error. */
+export async function bumpVersion(q: Queryable, a: DialectAdapter, ref: VersionTableRef, from: number, to: number): Promise<void> {
+  const n = await q.execute(`UPDATE ${a.quote(ref.table)} SET version = ? WHERE version = ? AND repository_id = ?`, [
+    to,
+    from,
+    ref.repositoryId,
+  ]);
+  if (n !== 1) {
+    throw new ControlledSchemaError(
+      `the version of repository '${ref.repositoryId}' changed under this run: expected ${from} before setting ${to}, but ${n} rows matched (another process or a script changed ${ref.table})`,
+    );
+  }
+}
+
+/**
+ * drop_version_control: removes this repository's row only, and the table when no row is left
+ * (the Python tool drops the whole shared table, SPEC §12.3).
+ */
+export async function dropVersionRow(q: Queryable, a: DialectAdapter, ref: VersionTableRef): Promise<{ droppedTable: boolean }> {
+  await readVersion(q, a, ref); // DatabaseNotControlledError when absent
+  await q.execute(`DELETE FROM ${a.quote(ref.table)} WHERE repository_id = ?`, [ref.repositoryId]);
+  const [left] = await q.query(`SELECT COUNT(*) AS n FROM ${a.quote(ref.table)}`);
+  if (Number(left?.n) === 0) {
+    await q.query(`DROP TABLE ${a.quote(ref.table)}`);
+    return { droppedTable: true };
+  }
+  return { droppedTable: false };
+}
