@@ -27,6 +27,12 @@ const NOT_CONTROLLED =
 
 export interface SyncOptions extends RunOptions {
   readonly initVersion: number;
+  /**
+   * When set, a target below the version found at the start is refused with this message instead
+   * of downgrading (Heat: "Cannot migrate to lower schema version."). Checked before the lock: a
+   * concurrent run that went past the target meanwhile is not an error.
+   */
+  readonly refuseLower?: string;
 }
 
 /** Tables that are not ours: everything but the engine's own `migrate_*` bookkeeping tables. */
@@ -104,6 +110,7 @@ export async function dbSync(url: string, repo: Repository, version: unknown, o:
       `the database is at version ${before}, newer than this repository's latest (${repo.latest}): it was migrated by a newer release`,
     );
   }
+  if (o.refuseLower && before !== null && target < before) throw new DbMigrationError(o.refuseLower);
   const direction = before !== null && target < before ? 'downgrade' : 'upgrade';
   if (before !== null) planSteps(repo, before, target, parseUrl(url).dialect); // whole path first
   const typeorm = repo.versions.some((v) => v.module);

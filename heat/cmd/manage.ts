@@ -1,0 +1,212 @@
+/**
+ * `heat-manage [global options] db_sync [version] | db_version`.
+ *
+ * Global options as oslo.config gives them (--config-file, --config-dir, --debug/-d, --verbose,
+ * --version, --help, COMMAND --help). The only place that prints: `db_version` prints the bare
+ * number on stdout; `db_sync` prints nothing on success (progress goes to the log on stderr);
+ * errors are `ERROR: <message>` on stderr with exit 1; usage errors exit 2.
+ */
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { MigrateError, UsageError, describe } from '../../migrate/errors.js';
+import { createLogger } from '../../migrate/logger.js';
+import type { Logger } from '../../migrate/script/contract.js';
+import { maskPassword, redact, parseUrl } from '../../migrate/url.js';
+import type { StepEvent } from '../../migrate/runner.js';
+
+export interface ManageIo {
+  readonly out: (s: string) => void;
+  readonly err: (s: string) => void;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+  readonly homeDir: string;
+}
+
+const defaultIo = (): ManageIo => ({
+  out: (s) => process.stdout.write(s),
+  err: (s) => process.stderr.write(s),
+  env: process.env,
+  cwd: process.cwd(),
+  homeDir: homedir(),
+});
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+    return pkg.version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+interface Args {
+  readonly command: 'db_sync' | 'db_version';
+  readonly version?: string;
+  readonly configFile?: string[];
+  readonly configDir?: string;
+  readonly debug: boolean;
+  readonly verbose: boolean;
+  readonly logJson: boolean;
+}
+
+type Parsed = { kind: 'run'; args: Args } | { kind: 'output'; text: string; code: number };
+
+/** Parses argv with yargs, capturing help/version/usage output instead of printing or exiting. */
+async function parse(argv: readonly string[]): Promise<Parsed> {
+  const { default: yargs } = await import('yargs');
+  const y = yargs([...argv])
+    .scriptName('heat-manage')
+    .usage('Usage: $0 [options] <command> [args]')
+    .parserConfiguration({ 'camel-case-expansion': true, 'boolean-negation': false })
+    .option('config-file', {
+      type: 'string',
+      array: true,
+      requiresArg: true,
+      describe: 'Path to a config file to use. Repeatable: later files override earlier ones. Default search: ~/.heat/heat.conf, ~/heat.conf, /etc/heat/heat.conf, /etc/heat.conf',
+    })
+    .option('config-dir', { type: 'string', requiresArg: true, describe: 'Directory whose *.conf files are read (sorted) after the config files' })
+    .option('debug', { alias: 'd', type: 'boolean', default: false, describe: 'Log at DEBUG level, including every SQL statement' })
+    .option('verbose', { type: 'boolean', default: false, describe: 'Log at INFO level (the default)' })
+    .option('log-json', { type: 'boolean', default: false, describe: 'Log JSON lines even on a terminal' })
+    .command('db_sync [VERSION]', 'Sync the database up to the most recent version (or to VERSION)', (c) =>
+      c.positional('VERSION', { type: 'string', describe: 'Target schema version (default: the latest)' }),
+    )
+    .command('db_version', "Print the database's current migration level")
+    .demandCommand(1, 'a command is required: db_sync or db_version')
+    .strict()
+    .help()
+    .alias('help', 'h')
+    .version(packageVersion())
+    .exitProcess(false)
+    .wrap(100);
+  return new Promise<Parsed>((resolve) => {
+    y.parse([...argv], {}, (err, a, output) => {
+      if (err) {
+        resolve({ kind: 'output', code: 2, text: `heat-manage: error: ${err.message}\nTry 'heat-manage --help'.\n` });
+        return;
+      }
+      if (output) {
+        resolve({ kind: 'output', code: 0, text: output.endsWith('\n') ? output : `${output}\n` });
+        return;
+      }
+      const cmd = String((a as { _: unknown[] })._[0]);
+      const av = a as unknown as Record<string, unknown>;
+      resolve({
+        kind: 'run',
+        args: {
+          command: cmd as Args['command'],
+          version: av.VERSION === undefined ? undefined : String(av.VERSION),
+          configFile: av.configFile as string[] | undefined,
+          configDir: av.configDir as string | undefined,
+          debug: !!av.debug,
+          verbose: !!av.verbose,
+          logJson: !!av.logJson,
+        },
+      });
+    });
+  });
+}
+
+/** `db_sync -1` would be read as an option by any getopt-style parser: say what is wrong instead. */
+function negativeVersion(argv: readonly string[]): string | undefined {
+  const i = argv.indexOf('db_sync');
+  return i < 0 ? undefined : argv.slice(i + 1).find((w) => /^-\d+$/.test(w));
+}
+
+function stepLogger(logger: Logger) {
+  const pad = (n: number) => String(n).padStart(3, '0');
+  return (e: StepEvent) => {
+    if (e.type === 'done') {
+      const name = e.script.replace(/^versions\//, '').replace(/\.[^.]+$/, '');
+      logger.info({ from: e.from, to: e.to, script: e.script, ms: e.ms }, `${pad(e.from)} -> ${pad(e.to)} (${name}) ... done in ${e.ms} ms`);
+    } else if (e.type === 'resume') {
+      logger.warn(
+        { from: e.from, to: e.to, script: e.script, startedAt: e.startedAt, host: e.host, pid: e.pid, error: e.error },
+        `step ${pad(e.from)} -> ${pad(e.to)} (${e.script}) was interrupted: started ${e.startedAt} on ${e.host} (pid ${e.pid}), ${e.error ? `failed: ${e.error}` : 'did not finish'}; retrying it`,
+      );
+    }
+  };
+}
+
+/** heat-manage: argv in, exit code out; never throws. */
+export async function main(argv: readonly string[], io: ManageIo = defaultIo()): Promise<number> {
+  const negative = negativeVersion(argv);
+  if (negative) {
+    io.err(`heat-manage: error: version should be a non-negative integer (a Heat schema version, 28 or above), got '${negative}'\n`);
+    return 2;
+  }
+  const parsed = await parse(argv);
+  if (parsed.kind === 'output') {
+    (parsed.code === 0 ? io.out : io.err)(parsed.text);
+    return parsed.code;
+  }
+  const a = parsed.args;
+  let secret: string | undefined;
+  let logger: Logger | undefined;
+  try {
+    const { loadHeatConfig } = await import('../config/index.js');
+    const cfg = loadHeatConfig({
+      configFiles: a.configFile,
+      configDir: a.configDir ?? null,
+      cliOverrides: { debug: a.debug || undefined, verbose: a.verbose || undefined },
+      env: io.env,
+      homeDir: io.homeDir,
+      cwd: io.cwd,
+    });
+    secret = safePassword(cfg.database.connection);
+    logger = createLogger({
+      level: cfg.debug ? 'debug' : 'info',
+      json: a.logJson || undefined,
+      file: cfg.logFile,
+      name: 'heat-manage',
+    });
+    for (const w of cfg.warnings) logger.warn(w);
+    logger.info(
+      { database: maskPassword(cfg.database.connection), source: cfg.database.connectionSource },
+      `using database ${maskPassword(cfg.database.connection)} (${cfg.database.connectionSource})`,
+    );
+    for (const p of parseUrl(cfg.database.connection).ignoredParams) logger.warn(`ignoring unknown URL parameter '${p}'`);
+    const db = await import('../db/migration.js');
+    const opts = {
+      url: cfg.database.connection,
+      logger,
+      lockTimeoutMs: cfg.database.lockTimeout * 1000,
+      maxRetries: cfg.database.maxRetries,
+      retryIntervalS: cfg.database.retryInterval,
+      logSql: cfg.debug,
+      onStep: stepLogger(logger),
+      env: io.env,
+    };
+    if (a.command === 'db_version') {
+      io.out(`${await db.dbVersion(opts)}\n`);
+      return 0;
+    }
+    const t0 = performance.now();
+    const r = await db.dbSync(opts, a.version);
+    logger.info(
+      { from: r.from, to: r.to, steps: r.steps.length, ms: Math.round(performance.now() - t0) },
+      r.steps.length ? `database migrated from ${r.from} to ${r.to} in ${Math.round(performance.now() - t0)} ms` : `database is at version ${r.to}; nothing to do`,
+    );
+    return 0;
+  } catch (e) {
+    const msg = redact(describe(e), secret);
+    if (e instanceof UsageError) {
+      io.err(`heat-manage: error: ${msg}\n`);
+      return 2;
+    }
+    io.err(`ERROR: ${msg}\n`);
+    if (a.debug && e instanceof Error && e.stack) io.err(`${redact(e.stack, secret)}\n`);
+    if (!(e instanceof MigrateError) && !(e instanceof Error && e.name === 'ConfigError') && logger) {
+      logger.error({ err: msg }, 'unexpected error');
+    }
+    return 1;
+  }
+}
+
+function safePassword(url: string): string | undefined {
+  try {
+    return parseUrl(url).password;
+  } catch {
+    return undefined;
+  }
+}
