@@ -47,7 +47,7 @@ function appTables(tables: string[], versionTable: string): string[] {
 async function ensureControlled(ls: LockedSession, repo: Repository, initVersion: number): Promise<number> {
   const ref = versionRef(repo);
   return inWriteTransaction(ls, async () => {
-    const state = await tryReadVersion(ls.session, ls.adapter, ref);
+    const state = await tryReadVersion(ls.session, ls.adapter, ref, true);
     if (typeof state === 'number') return state;
     const tables = appTables(await ls.adapter.listTables(ls.session), ref.table);
     if (tables.length > 0) {

@@ -86,7 +86,13 @@ export async function withLock<T>(
     applicationName: `migrate[${process.pid}]`,
   });
   const adapter = await adapterFor(session.dialect);
-  const req = { key: lockKey(repo), timeoutMs, logger: o.logger };
+  const req = {
+    key: lockKey(repo),
+    timeoutMs,
+    logger: o.logger,
+    env: o.env ?? process.env,
+    openAux: () => openSession(url, { logger: o.logger, timeoutMs }),
+  };
   let locked = false;
   try {
     await adapter.prepare(session);
@@ -243,6 +249,7 @@ export async function walk(
     if (cur === target || (direction === 'upgrade' && cur > target)) break;
     let replan = false;
     for (const step of planSteps(repo, cur, target, a.name)) {
+      a.assertLocked(q);
       const outcome = await runStep(ls, repo, step, o, log, resumeFrom === step.from);
       if (outcome === 'skipped') {
         replan = true;

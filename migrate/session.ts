@@ -192,8 +192,13 @@ export async function openSession(urlText: string, opts: SessionOptions = {}): P
 }
 
 /** A database error with the statement (first 200 chars) and without any password. */
-export function wrapDbError(e: unknown, sql: string, url: ParsedUrl): DatabaseError {
-  const err = e as { message?: string; code?: string };
+export function wrapDbError(e: unknown, sql: string, url: ParsedUrl): DatabaseError | ConnectionError {
+  const err = e as { message?: string; code?: string; errno?: number };
+  if (err.errno === 1047) {
+    // Galera node not ready (WSREP has not yet prepared node for application use): like a
+    // refused connection, worth retrying while waiting for the database.
+    return new ConnectionError(`database node not ready: ${redact(String(err.message), url.password)}`, true, { cause: e });
+  }
   const msg = redact(String(err.message ?? e).split('\n')[0]!, url.password);
   const stmt = sql.length > 200 ? `${sql.slice(0, 200)}...` : sql;
   const de = new DatabaseError(`${msg} [SQL: ${stmt.replace(/\s+/g, ' ').trim()}]`, sql, { cause: e });

@@ -17,8 +17,8 @@ export interface VersionTableRef {
  * The version recorded for this repository. Throws DatabaseNotControlledError when the table is
  * missing or has no row for the repository.
  */
-export async function readVersion(q: Queryable, a: DialectAdapter, ref: VersionTableRef): Promise<number> {
-  const v = await tryReadVersion(q, a, ref);
+export async function readVersion(q: Queryable, a: DialectAdapter, ref: VersionTableRef, inTransaction = false): Promise<number> {
+  const v = await tryReadVersion(q, a, ref, inTransaction);
   if (v === 'no-table') {
     throw new DatabaseNotControlledError(
       `database is not under version control: table ${ref.table} not found; put it under version control first (migrate version_control URL REPOSITORY)`,
@@ -39,7 +39,10 @@ export async function tryReadVersion(
   q: Queryable,
   a: DialectAdapter,
   ref: VersionTableRef,
+  inTransaction = false,
 ): Promise<number | 'no-table' | 'no-row'> {
+  // A failing SELECT would abort a PostgreSQL transaction: look the table up first there.
+  if (inTransaction && a.name === 'postgresql' && !(await a.tableExists(q, ref.table))) return 'no-table';
   let rows;
   try {
     rows = await q.query(`SELECT version FROM ${a.quote(ref.table)} WHERE repository_id = ?`, [ref.repositoryId]);
@@ -61,7 +64,7 @@ export async function insertVersionRow(
   repositoryPath: string,
   version: number,
 ): Promise<void> {
-  const state = await tryReadVersion(q, a, ref);
+  const state = await tryReadVersion(q, a, ref, true);
   if (typeof state === 'number') {
     throw new DatabaseAlreadyControlledError(
       `database is already under version control for repository '${ref.repositoryId}' (at version ${state})`,
@@ -93,7 +96,7 @@ export async function bumpVersion(q: Queryable, a: DialectAdapter, ref: VersionT
  * (the Python tool drops the whole shared table, SPEC §12.3).
  */
 export async function dropVersionRow(q: Queryable, a: DialectAdapter, ref: VersionTableRef): Promise<{ droppedTable: boolean }> {
-  await readVersion(q, a, ref); // DatabaseNotControlledError when absent
+  await readVersion(q, a, ref, true); // DatabaseNotControlledError when absent
   await q.execute(`DELETE FROM ${a.quote(ref.table)} WHERE repository_id = ?`, [ref.repositoryId]);
   const [left] = await q.query(`SELECT COUNT(*) AS n FROM ${a.quote(ref.table)}`);
   if (Number(left?.n) === 0) {

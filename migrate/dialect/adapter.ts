@@ -10,6 +10,10 @@ export interface LockRequest {
   readonly key: string;
   readonly timeoutMs: number;
   readonly logger: Logger;
+  /** Opens a second connection to the same database (for a lease heartbeat). */
+  readonly openAux: () => Promise<Queryable & { close(): Promise<void> }>;
+  /** Environment (MIGRATE_MYSQL_LOCK=row forces the row lock, MIGRATE_LOCK_LEASE seconds). */
+  readonly env: Readonly<Record<string, string | undefined>>;
 }
 
 export interface DialectAdapter {
@@ -22,11 +26,15 @@ export interface DialectAdapter {
   quote(identifier: string): string;
   /** Base tables of the current database/schema. */
   listTables(q: Queryable): Promise<string[]>;
+  /** True when the table exists (never fails: usable inside a PostgreSQL transaction). */
+  tableExists(q: Queryable, table: string): Promise<boolean>;
   /** True when `err` says the table does not exist. */
   isMissingTable(err: unknown): boolean;
   /** Takes the run lock on this connection; throws LockTimeoutError after `timeoutMs`. */
   lock(q: Queryable, req: LockRequest): Promise<void>;
   unlock(q: Queryable, req: LockRequest): Promise<void>;
+  /** Throws when the lock is known to be lost (a row lock whose lease was taken over). */
+  assertLocked(q: Queryable): void;
   /** Statement that starts a write transaction (SQLite: BEGIN IMMEDIATE, which waits for writers). */
   readonly beginSql: string;
   /** Runs before the steps on the migration connection (e.g. SQLite: foreign_keys OFF). */

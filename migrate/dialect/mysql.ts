@@ -2,14 +2,31 @@
  * MySQL / MariaDB. DDL commits by itself, so a step cannot be atomic: the core records a started
  * step in migrate_log and the scripts must converge when re-run.
  *
- * The lock is GET_LOCK on the migration's own connection. GET_LOCK names are server-wide (not per
+ * Lock: GET_LOCK on the migration's own connection. GET_LOCK names are server-wide (not per
  * database) and at most 64 characters, so the name includes the database and is hashed when long.
  * Its result is checked: 1 = taken, 0 = timeout, NULL = error.
+ *
+ * On a Galera node (wsrep_on = ON) GET_LOCK is node-local, so the lock is a row the cluster
+ * certifies (row-lock.ts), and reads are made causal (wsrep_sync_wait = 1) so that a waiter never
+ * acts on a version it has not seen yet. MIGRATE_MYSQL_LOCK=row forces the row lock anywhere.
  */
 import { createHash } from 'node:crypto';
 import { LockTimeoutError, MigrateError } from '../errors.js';
 import type { Queryable } from '../session.js';
 import type { DialectAdapter, LockRequest } from './adapter.js';
+import { assertHeld, releaseRowLock, startHeartbeat, takeRowLock, type HeldRowLock } from './row-lock.js';
+
+interface State {
+  galera: boolean;
+  lockName?: string;
+  rowLock?: HeldRowLock;
+}
+const states = new WeakMap<Queryable, State>();
+const state = (q: Queryable): State => {
+  let s = states.get(q);
+  if (!s) states.set(q, (s = { galera: false }));
+  return s;
+};
 
 async function lockName(q: Queryable, key: string): Promise<string> {
   const [row] = await q.query('SELECT DATABASE() AS db');
@@ -17,7 +34,29 @@ async function lockName(q: Queryable, key: string): Promise<string> {
   return name.length <= 64 ? name : `migrate:${createHash('sha1').update(name).digest('hex')}`;
 }
 
-const names = new WeakMap<Queryable, string>();
+async function getLock(q: Queryable, req: LockRequest): Promise<string> {
+  const name = await lockName(q, req.key);
+  const [first] = await q.query('SELECT GET_LOCK(?, 0) AS got', [name]);
+  if (Number(first?.got) === 1) return name;
+  if (first?.got === null || first?.got === undefined) throw new MigrateError(`GET_LOCK('${name}') failed (returned NULL)`);
+  const [holder] = await q.query(
+    'SELECT p.ID AS id, p.HOST AS host, p.USER AS user FROM information_schema.PROCESSLIST p WHERE p.ID = IS_USED_LOCK(?)',
+    [name],
+  );
+  const [running] = await q
+    .query("SELECT host, pid, script FROM migrate_log WHERE status = 'running' ORDER BY id DESC LIMIT 1")
+    .catch(() => [] as Record<string, unknown>[]);
+  req.logger.info(
+    { lock: name, holder: holder ? { connection: holder.id, host: holder.host, user: holder.user } : 'unknown', running },
+    `waiting up to ${Math.round(req.timeoutMs / 1000)} s for the migration lock held by ${holder ? `connection ${String(holder.id)} from ${String(holder.host)}` : 'another session'}${running ? ` (${String(running.host)} pid ${String(running.pid)}, running ${String(running.script)})` : ''}`,
+  );
+  const [got] = await q.query('SELECT GET_LOCK(?, ?) AS got', [name, Math.max(1, Math.ceil(req.timeoutMs / 1000))]);
+  if (Number(got?.got) === 1) return name;
+  if (got?.got === null || got?.got === undefined) throw new MigrateError(`GET_LOCK('${name}') failed (returned NULL)`);
+  throw new LockTimeoutError(
+    `timed out after ${Math.round(req.timeoutMs / 1000)} s waiting for the migration lock '${name}' (another migration is running; retry later or raise the lock timeout); nothing was applied`,
+  );
+}
 
 export const mysqlAdapter: DialectAdapter = {
   name: 'mysql',
@@ -31,32 +70,45 @@ export const mysqlAdapter: DialectAdapter = {
     );
     return rows.map((r) => String(r.name));
   },
-  isMissingTable: (e) => /ER_NO_SUCH_TABLE|1146/.test(String((e as { cause?: { code?: string } })?.cause?.code ?? (e as Error)?.message)),
-  async lock(q, req: LockRequest) {
-    const name = await lockName(q, req.key);
-    names.set(q, name);
-    const [first] = await q.query('SELECT GET_LOCK(?, 0) AS got', [name]);
-    if (Number(first?.got) === 1) return;
-    if (first?.got === null || first?.got === undefined) throw new MigrateError(`GET_LOCK('${name}') failed (returned NULL)`);
-    const [holder] = await q.query(
-      'SELECT p.ID AS id, p.HOST AS host, p.USER AS user FROM information_schema.PROCESSLIST p WHERE p.ID = IS_USED_LOCK(?)',
-      [name],
-    );
-    req.logger.info(
-      { lock: name, holder: holder ? { connection: holder.id, host: holder.host, user: holder.user } : 'unknown' },
-      `waiting up to ${Math.round(req.timeoutMs / 1000)} s for the migration lock held by ${holder ? `connection ${holder.id} from ${holder.host}` : 'another session'}`,
-    );
-    const [got] = await q.query('SELECT GET_LOCK(?, ?) AS got', [name, Math.max(1, Math.ceil(req.timeoutMs / 1000))]);
-    if (Number(got?.got) === 1) return;
-    if (got?.got === null || got?.got === undefined) throw new MigrateError(`GET_LOCK('${name}') failed (returned NULL)`);
-    throw new LockTimeoutError(
-      `timed out after ${Math.round(req.timeoutMs / 1000)} s waiting for the migration lock '${name}' (another migration is running; retry later or raise the lock timeout); nothing was applied`,
-    );
+  async tableExists(q, table) {
+    const rows = await q.query('SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?', [table]);
+    return rows.length > 0;
+  },
+  isMissingTable: (e) => {
+    const c = (e as { cause?: { errno?: number } }).cause;
+    return c?.errno === 1146 || /ER_NO_SUCH_TABLE/.test(String((e as Error)?.message));
+  },
+  async prepare(q) {
+    const [row] = await q.query("SHOW VARIABLES LIKE 'wsrep_on'");
+    const galera = String(row?.Value ?? row?.value ?? '').toUpperCase() === 'ON';
+    state(q).galera = galera;
+    if (galera) await q.query('SET SESSION wsrep_sync_wait = 1');
+  },
+  async lock(q, req) {
+    const s = state(q);
+    if (s.galera || req.env.MIGRATE_MYSQL_LOCK === 'row') {
+      const lease = Number(req.env.MIGRATE_LOCK_LEASE ?? 60);
+      s.rowLock = await takeRowLock(q, req, lease);
+      startHeartbeat(s.rowLock, await req.openAux(), lease);
+      return;
+    }
+    s.lockName = await getLock(q, req);
   },
   async unlock(q) {
-    const name = names.get(q);
-    if (name) await q.query('SELECT RELEASE_LOCK(?) AS released', [name]);
+    const s = state(q);
+    if (s.rowLock) {
+      const l = s.rowLock;
+      s.rowLock = undefined;
+      await releaseRowLock(q, l);
+    } else if (s.lockName) {
+      const name = s.lockName;
+      s.lockName = undefined;
+      await q.query('SELECT RELEASE_LOCK(?) AS released', [name]);
+    }
   },
-  async prepare() {},
+  assertLocked(q) {
+    const l = state(q).rowLock;
+    if (l) assertHeld(l);
+  },
   async beforeCommit() {},
 };

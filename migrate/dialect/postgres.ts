@@ -22,6 +22,10 @@ export const postgresAdapter: DialectAdapter = {
     const rows = await q.query("SELECT tablename AS name FROM pg_catalog.pg_tables WHERE schemaname = current_schema()");
     return rows.map((r) => String(r.name));
   },
+  async tableExists(q, table) {
+    const [r] = await q.query('SELECT to_regclass(quote_ident(current_schema()) || \'.\' || quote_ident(?)) IS NOT NULL AS e', [table]);
+    return r?.e === true;
+  },
   isMissingTable: (e) => (e as { code?: string })?.code === '42P01' || (e as { cause?: { code?: string } })?.cause?.code === '42P01',
   async lock(q, req: LockRequest) {
     const [a, b] = lockKeys(req.key);
@@ -55,6 +59,7 @@ export const postgresAdapter: DialectAdapter = {
     const [a, b] = lockKeys(req.key);
     await q.query('SELECT pg_advisory_unlock(?, ?)', [a, b]);
   },
+  assertLocked() {},
   async prepare() {},
   async beforeCommit() {},
 };

@@ -20,9 +20,13 @@ export const sqliteAdapter: DialectAdapter = {
     const rows = await q.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'");
     return rows.map((r) => String(r.name));
   },
+  async tableExists(q, table) {
+    return (await q.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [table])).length > 0;
+  },
   isMissingTable: (e) => /no such table/i.test(String((e as Error)?.message)),
   async lock() {},
   async unlock() {},
+  assertLocked() {},
   async prepare(q) {
     await q.query('PRAGMA foreign_keys = OFF');
   },
