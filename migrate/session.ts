@@ -14,7 +14,8 @@ import type { DataSource, QueryRunner } from 'typeorm';
 import type { DialectName, Logger, Row } from './script/contract.js';
 import { ConnectionError, DatabaseError, InvalidUrlError } from './errors.js';
 import { maskPassword, parseUrl, redact, type ParsedUrl } from './url.js';
-import { toPositional } from './sql.js';
+import { appendFileSync } from 'node:fs';
+import { inlineParams, toPositional } from './sql.js';
 
 export interface Queryable {
   readonly dialect: DialectName;
@@ -172,8 +173,12 @@ export async function openSession(urlText: string, opts: SessionOptions = {}): P
     throw connectionError(e, url, safeUrl);
   }
   const logger = opts.logSql ? opts.logger : undefined;
+  // Benchmark aid: MIGRATE_SQL_CAPTURE=<file> appends every statement, parameters inlined, so
+  // that the database's own client can replay exactly what a run sent (bench/).
+  const capture = process.env.MIGRATE_SQL_CAPTURE;
   const run = async (sql: string, params: readonly unknown[] = []): Promise<RawResult> => {
     logger?.debug({ sql, params: params.length ? params.map(() => '?') : undefined }, 'SQL');
+    if (capture) appendFileSync(capture, `${inlineParams(sql, params, url.dialect)};\n`);
     try {
       return await raw(sql, params);
     } catch (e) {

@@ -1,0 +1,253 @@
+/**
+ * `npm run bench [-- --cases empty,noop,data,steps] [--backends mysql,postgresql,sqlite]
+ *                 [--runs 5] [--sizes 1000,10000,100000] [--data-runs 1] [--json out.json]`
+ *
+ * Every figure is a whole process (node start-up included), median (min-max) over --runs runs,
+ * with peak RSS. Each case runs its baselines in the same run, so figures read as ratios.
+ * See bench/README.md for the method and the latest results.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { datasetSql } from './dataset.js';
+import { DIST, ROOT, fmt, freshDb, heatManage, stat, timed, type Backend, type Sample, type Stat } from './lib.js';
+
+interface Row {
+  case: string;
+  backend: string;
+  what: string;
+  stat: Stat;
+  note?: string;
+}
+
+function args() {
+  const a = process.argv.slice(2);
+  const get = (k: string, d: string) => {
+    const i = a.indexOf(`--${k}`);
+    return i >= 0 && a[i + 1] ? a[i + 1]! : d;
+  };
+  return {
+    cases: get('cases', 'empty,noop,steps,data').split(','),
+    backends: get('backends', 'mysql,postgresql,sqlite').split(',') as Backend[],
+    runs: Number(get('runs', '5')),
+    sizes: get('sizes', '1000').split(',').map(Number),
+    dataRuns: Number(get('data-runs', '1')),
+    json: get('json', ''),
+  };
+}
+
+const rows: Row[] = [];
+const notes: string[] = [];
+function add(r: Row) {
+  rows.push(r);
+  const s = r.stat;
+  console.error(
+    `${r.case.padEnd(6)} ${r.backend.padEnd(10)} ${r.what.padEnd(38)} ${fmt(s.median)} s (${fmt(s.min)}-${fmt(s.max)}) ${String(s.rssMb).padStart(4)} MB${r.note ? `  ${r.note}` : ''}`,
+  );
+}
+
+function repeat(n: number, f: () => Sample): Sample[] {
+  return Array.from({ length: n }, f);
+}
+
+const FIXTURE: Record<Backend, string> = {
+  mysql: 'mysql-71.sql',
+  postgresql: 'postgresql-71.sql',
+  sqlite: 'sqlite-71.sql',
+};
+const REAL_TOOL: Record<Backend, number> = { mysql: 1.1, postgresql: 1.4, sqlite: 0.9 };
+const TARGET: Record<Backend, number> = { mysql: 0.45, postgresql: 0.55, sqlite: 0.35 };
+
+function nodeBare(runs: number): Stat {
+  return stat(repeat(runs, () => timed([process.execPath, '-e', ''])));
+}
+
+/** Captures the statements one db_sync sends (MIGRATE_SQL_CAPTURE) on a fresh database. */
+function captureSync(backend: Backend, argv: (url: string) => string[], env: (url: string) => Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-capture-'));
+  const file = join(dir, 'sql');
+  const db = freshDb(backend);
+  try {
+    timed(argv(db.url), { env: { ...env(db.url), MIGRATE_SQL_CAPTURE: file } });
+    return readFileSync(file, 'utf8');
+  } finally {
+    db.drop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function caseEmpty(b: Backend, runs: number, bare: Stat) {
+  const env = (url: string) => ({ OS_DATABASE__CONNECTION: url });
+  const ours = stat(
+    repeat(runs, () => {
+      const db = freshDb(b);
+      try {
+        return timed(heatManage(['db_sync']), { env: env(db.url) });
+      } finally {
+        db.drop();
+      }
+    }),
+  );
+  const captured = captureSync(b, () => heatManage(['db_sync']), env);
+  const statements = captured.split(';\n').length - 1;
+  const floor = stat(
+    repeat(runs, () => {
+      const db = freshDb(b);
+      try {
+        return timed(db.clientArgv(true), { input: captured, allowFail: true });
+      } finally {
+        db.drop();
+      }
+    }),
+  );
+  const schema = readFileSync(join(ROOT, 'test', 'fixtures', 'heat-schema', FIXTURE[b]), 'utf8');
+  const load = stat(
+    repeat(runs, () => {
+      const db = freshDb(b);
+      try {
+        return timed(db.clientArgv(), { input: schema });
+      } finally {
+        db.drop();
+      }
+    }),
+  );
+  const ratio = ours.median / REAL_TOOL[b];
+  const overFloor = ours.median - floor.median;
+  add({
+    case: 'empty',
+    backend: b,
+    what: 'heat-manage db_sync (27 -> 71)',
+    stat: ours,
+    note: `${ratio.toFixed(2)}x real tool (${REAL_TOOL[b]} s); target <= ${TARGET[b]} s: ${ours.median <= TARGET[b] ? 'met' : 'MISSED'}`,
+  });
+  add({
+    case: 'empty',
+    backend: b,
+    what: `replay floor (${statements} stmts, db client)`,
+    stat: floor,
+    note: `ours - floor = ${fmt(overFloor)} s; target <= 0.200: ${overFloor <= 0.2 ? 'met' : 'MISSED'}`,
+  });
+  add({ case: 'empty', backend: b, what: 'load final schema (db client)', stat: load });
+  add({ case: 'empty', backend: b, what: 'node -e ""', stat: bare });
+}
+
+function caseNoop(b: Backend, runs: number, bare: Stat) {
+  const db = freshDb(b);
+  try {
+    const env = { OS_DATABASE__CONNECTION: db.url };
+    timed(heatManage(['db_sync']), { env });
+    for (const [what, argv] of [
+      ['heat-manage db_version', heatManage(['db_version'])],
+      ['heat-manage db_sync (no-op at 71)', heatManage(['db_sync'])],
+      ['migrate db_version', [process.execPath, join(DIST, 'bin', 'migrate.js'), 'db_version', db.url, join(DIST, 'migrate_repo')]],
+    ] as const) {
+      const s = stat(repeat(runs, () => timed([...argv], { env })));
+      const over = s.median - bare.median;
+      const target = what.startsWith('migrate') ? 0.15 : 0.1;
+      add({ case: 'noop', backend: b, what, stat: s, note: `node + ${fmt(over)} s; target <= ${target}: ${over <= target ? 'met' : 'MISSED'}` });
+    }
+  } finally {
+    db.drop();
+  }
+}
+
+function caseSteps(b: Backend, runs: number, bare: Stat) {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-steps-'));
+  const repo = join(dir, 'repo');
+  const migrate = (...a: string[]) => [process.execPath, join(DIST, 'bin', 'migrate.js'), ...a];
+  try {
+    timed(migrate('create', repo, 'steps'));
+    mkdirSync(join(repo, 'versions'), { recursive: true });
+    const n = 1000;
+    for (let i = 1; i <= n; i++) {
+      writeFileSync(join(repo, 'versions', `${String(i).padStart(3, '0')}_step.js`), 'export async function upgrade(e) { await e.query("SELECT 1"); }\n');
+    }
+    const one = (env: Record<string, string> = {}) => {
+      const db = freshDb(b);
+      try {
+        timed(migrate('version_control', db.url, repo));
+        return { sample: timed(migrate('upgrade', db.url, repo), { env }), db };
+      } finally {
+        db.drop();
+      }
+    };
+    const ours = stat(repeat(runs, () => one().sample));
+    const capDir = mkdtempSync(join(tmpdir(), 'bench-capture-'));
+    const capFile = join(capDir, 'sql');
+    one({ MIGRATE_SQL_CAPTURE: capFile });
+    const captured = readFileSync(capFile, 'utf8');
+    rmSync(capDir, { recursive: true, force: true });
+    const floor = stat(
+      repeat(runs, () => {
+        const db = freshDb(b);
+        try {
+          timed(migrate('version_control', db.url, repo));
+          return timed(db.clientArgv(true), { input: captured, allowFail: true });
+        } finally {
+          db.drop();
+        }
+      }),
+    );
+    const perStep = ((ours.median - floor.median - bare.median) / n) * 1000;
+    add({
+      case: 'steps',
+      backend: b,
+      what: `migrate upgrade, ${n} trivial steps`,
+      stat: ours,
+      note: `tool overhead ${perStep.toFixed(2)} ms/step; target <= 1: ${perStep <= 1 ? 'met' : 'MISSED'}`,
+    });
+    add({ case: 'steps', backend: b, what: `replay floor (${captured.split(';\n').length - 1} stmts)`, stat: floor });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function caseData(b: Backend, size: number, runs: number) {
+  const breakdown = new Map<string, number[]>();
+  const samples: Sample[] = [];
+  for (let r = 0; r < runs; r++) {
+    const db = freshDb(b);
+    try {
+      const env = { OS_DATABASE__CONNECTION: db.url };
+      timed(heatManage(['db_sync', '34']), { env });
+      const t0 = Date.now();
+      db.client(`${datasetSql(b, size).join(';\n')};\n`);
+      const loadS = (Date.now() - t0) / 1000;
+      const res = timed(heatManage(['--log-json', 'db_sync']), { env });
+      samples.push(res);
+      for (const line of (res.stderr ?? '').split('\n')) {
+        const m = /"ms":(\d+),"msg":"(\d+ -> \d+ \([^)]+\))/.exec(line);
+        if (m) breakdown.set(m[2]!, [...(breakdown.get(m[2]!) ?? []), Number(m[1])]);
+      }
+      notes.push(`data ${b} N=${size}: dataset loaded in ${loadS.toFixed(1)} s`);
+    } finally {
+      db.drop();
+    }
+  }
+  const s = stat(samples);
+  const target = b === 'mysql' && size === 20000 ? `; target <= 30 s and <= 150 MB: ${s.median <= 30 && s.rssMb <= 150 ? 'met' : 'MISSED'}` : '';
+  add({ case: 'data', backend: b, what: `db_sync 34 -> 71, N = ${size}`, stat: s, note: `${(s.median / size * 1e6).toFixed(0)} us/stack${target}` });
+  const top = [...breakdown.entries()].map(([k, v]) => [k, v.sort((a, c) => a - c)[Math.floor(v.length / 2)]!] as const).sort((x, y) => y[1] - x[1]).slice(0, 6);
+  notes.push(`data ${b} N=${size} slowest steps: ${top.map(([k, v]) => `${k} ${v} ms`).join(', ')}`);
+}
+
+async function main() {
+  const o = args();
+  const bare = nodeBare(o.runs);
+  for (const b of o.backends) {
+    if (o.cases.includes('empty')) caseEmpty(b, o.runs, bare);
+    if (o.cases.includes('noop')) caseNoop(b, o.runs, bare);
+    if (o.cases.includes('steps')) caseSteps(b, Math.min(o.runs, 3), bare);
+    if (o.cases.includes('data') && b !== 'sqlite') for (const n of o.sizes) caseData(b, n, o.dataRuns);
+  }
+  const lines = [
+    '| case | backend | what | median s | min-max s | peak MB | note |',
+    '|---|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.case} | ${r.backend} | ${r.what} | ${fmt(r.stat.median)} | ${fmt(r.stat.min)}-${fmt(r.stat.max)} | ${r.stat.rssMb} | ${r.note ?? ''} |`),
+  ];
+  console.log(lines.join('\n'));
+  for (const n of notes) console.log(`\n- ${n}`);
+  if (o.json) writeFileSync(o.json, JSON.stringify({ date: new Date().toISOString(), rows, notes }, null, 2));
+}
+
+await main();
