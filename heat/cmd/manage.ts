@@ -59,12 +59,14 @@ async function parse(argv: readonly string[]): Promise<Parsed> {
     .usage('Usage: $0 [options] <command> [args]')
     .parserConfiguration({ 'camel-case-expansion': true, 'boolean-negation': false })
     .option('config-file', {
+      // One value per occurrence, as oslo.config: `--config-file A --config-file B db_sync`
+      // (an array option would swallow the command word).
       type: 'string',
-      array: true,
+      nargs: 1,
       requiresArg: true,
       describe: 'Path to a config file to use. Repeatable: later files override earlier ones. Default search: ~/.heat/heat.conf, ~/heat.conf, /etc/heat/heat.conf, /etc/heat.conf',
     })
-    .option('config-dir', { type: 'string', requiresArg: true, describe: 'Directory whose *.conf files are read (sorted) after the config files' })
+    .option('config-dir', { type: 'string', nargs: 1, requiresArg: true, describe: 'Directory whose *.conf files are read (sorted) after the config files' })
     .option('debug', { alias: 'd', type: 'boolean', default: false, describe: 'Log at DEBUG level, including every SQL statement' })
     .option('verbose', { type: 'boolean', default: false, describe: 'Log at INFO level (the default)' })
     .option('log-json', { type: 'boolean', default: false, describe: 'Log JSON lines even on a terminal' })
@@ -96,7 +98,7 @@ async function parse(argv: readonly string[]): Promise<Parsed> {
         args: {
           command: cmd as Args['command'],
           version: av.VERSION === undefined ? undefined : String(av.VERSION),
-          configFile: av.configFile as string[] | undefined,
+          configFile: av.configFile === undefined ? undefined : ([] as string[]).concat(av.configFile as string | string[]),
           configDir: av.configDir as string | undefined,
           debug: !!av.debug,
           verbose: !!av.verbose,
