@@ -13,6 +13,7 @@ import { createLogger } from '../../migrate/logger.js';
 import type { Logger } from '../../migrate/script/contract.js';
 import { maskPassword, redact, parseUrl } from '../../migrate/url.js';
 import type { StepEvent } from '../../migrate/runner.js';
+import { COMMANDS, OPTIONS, fastParse, type Args } from './options.js';
 
 export interface ManageIo {
   readonly out: (s: string) => void;
@@ -39,41 +40,33 @@ function packageVersion(): string {
   }
 }
 
-interface Args {
-  readonly command: 'db_sync' | 'db_version';
-  readonly version?: string;
-  readonly configFile?: string[];
-  readonly configDir?: string;
-  readonly debug: boolean;
-  readonly verbose: boolean;
-  readonly logJson: boolean;
-}
-
 type Parsed = { kind: 'run'; args: Args } | { kind: 'output'; text: string; code: number };
 
 /** Parses argv with yargs, capturing help/version/usage output instead of printing or exiting. */
 async function parse(argv: readonly string[]): Promise<Parsed> {
+  const fast = fastParse(argv);
+  if (fast) return { kind: 'run', args: fast };
   const { default: yargs } = await import('yargs');
-  const y = yargs([...argv])
+  let y = yargs([...argv])
     .scriptName('heat-manage')
     .usage('Usage: $0 [options] <command> [args]')
-    .parserConfiguration({ 'camel-case-expansion': true, 'boolean-negation': false })
-    .option('config-file', {
-      // One value per occurrence, as oslo.config: `--config-file A --config-file B db_sync`
-      // (an array option would swallow the command word).
-      type: 'string',
-      nargs: 1,
-      requiresArg: true,
-      describe: 'Path to a config file to use. Repeatable: later files override earlier ones. Default search: ~/.heat/heat.conf, ~/heat.conf, /etc/heat/heat.conf, /etc/heat.conf',
-    })
-    .option('config-dir', { type: 'string', nargs: 1, requiresArg: true, describe: 'Directory whose *.conf files are read (sorted) after the config files' })
-    .option('debug', { alias: 'd', type: 'boolean', default: false, describe: 'Log at DEBUG level, including every SQL statement' })
-    .option('verbose', { type: 'boolean', default: false, describe: 'Log at INFO level (the default)' })
-    .option('log-json', { type: 'boolean', default: false, describe: 'Log JSON lines even on a terminal' })
-    .command('db_sync [VERSION]', 'Sync the database up to the most recent version (or to VERSION)', (c) =>
-      c.positional('VERSION', { type: 'string', describe: 'Target schema version (default: the latest)' }),
-    )
-    .command('db_version', "Print the database's current migration level")
+    .parserConfiguration({ 'camel-case-expansion': true, 'boolean-negation': false });
+  for (const o of OPTIONS) {
+    // A string option takes one value per occurrence, as in oslo.config:
+    // `--config-file A --config-file B db_sync` (an array option would swallow the command).
+    y = y.option(o.name, {
+      alias: o.alias,
+      type: o.type,
+      describe: o.describe,
+      ...(o.type === 'string' ? { nargs: 1, requiresArg: true } : { default: false }),
+    });
+  }
+  for (const c of COMMANDS) {
+    y = y.command(c.usage, c.describe, (b) =>
+      c.name === 'db_sync' ? b.positional('VERSION', { type: 'string', describe: 'Target schema version (default: the latest)' }) : b,
+    );
+  }
+  y = y
     .demandCommand(1, 'a command is required: db_sync or db_version')
     .strict()
     .help()
@@ -91,15 +84,16 @@ async function parse(argv: readonly string[]): Promise<Parsed> {
         resolve({ kind: 'output', code: 0, text: output.endsWith('\n') ? output : `${output}\n` });
         return;
       }
-      const cmd = String((a as { _: unknown[] })._[0]);
       const av = a as unknown as Record<string, unknown>;
+      const many = (v: unknown) => (v === undefined ? undefined : ([] as string[]).concat(v as string | string[]));
+      const last = (v: unknown) => (v === undefined ? undefined : many(v)!.at(-1));
       resolve({
         kind: 'run',
         args: {
-          command: cmd as Args['command'],
+          command: String((a as { _: unknown[] })._[0]) as Args['command'],
           version: av.VERSION === undefined ? undefined : String(av.VERSION),
-          configFile: av.configFile === undefined ? undefined : ([] as string[]).concat(av.configFile as string | string[]),
-          configDir: av.configDir as string | undefined,
+          configFile: many(av.configFile),
+          configDir: last(av.configDir),
           debug: !!av.debug,
           verbose: !!av.verbose,
           logJson: !!av.logJson,
