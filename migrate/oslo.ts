@@ -49,7 +49,13 @@ async function ensureControlled(ls: LockedSession, repo: Repository, initVersion
   return inWriteTransaction(ls, async () => {
     const state = await tryReadVersion(ls.session, ls.adapter, ref, true);
     if (typeof state === 'number') return state;
-    const tables = appTables(await ls.adapter.listTables(ls.session), ref.table);
+    let tables = appTables(await ls.adapter.listTables(ls.session), ref.table);
+    if (state === 'no-row' && tables.length === 1) {
+      // An empty version table alone: a stamp interrupted between its CREATE and its INSERT (two
+      // commits on MySQL). That is still an empty database; finish the stamp.
+      const [n] = await ls.session.query(`SELECT COUNT(*) AS n FROM ${ls.adapter.quote(ref.table)}`);
+      if (Number(n?.n) === 0) tables = [];
+    }
     if (tables.length > 0) {
       const detail =
         state === 'no-row'

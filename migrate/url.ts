@@ -87,7 +87,7 @@ export function parseUrl(url: string): ParsedUrl {
     }
     if (!rest.startsWith('/')) {
       throw new InvalidUrlError(
-        `Could not parse SQLAlchemy URL from string '${url}': SQLite URLs are sqlite:///relative/path or sqlite:////absolute/path`,
+        `Could not parse SQLAlchemy URL from string '${maskPassword(url)}': SQLite URLs are sqlite:///relative/path or sqlite:////absolute/path`,
       );
     }
     return { dialect, scheme, database: unquote(rest.slice(1)), query, ignoredParams };
@@ -147,7 +147,10 @@ export function parseUrl(url: string): ParsedUrl {
 /** The URL with its password replaced by `***`; anything unparsable is masked defensively. */
 export function maskPassword(url: string): string {
   const m = /^([A-Za-z][\w+]*:\/\/)(.*)$/s.exec(url);
-  if (!m) return url;
+  if (!m) {
+    // Not scheme://...: mask anything between a user's ':' and the last '@' (mysql:/u:PW@h/db).
+    return url.replace(/^([^@]*?[^:@/]:)(?!\/\/)([^@]*)@(?=[^@]*$)/s, '$1***@').replace(/^([^:]*:\/*[^:/@]*:)[^@]*@/s, '$1***@');
+  }
   const body = m[2]!;
   const q = body.indexOf('?');
   const main = q >= 0 ? body.slice(0, q) : body;

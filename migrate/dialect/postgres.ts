@@ -33,7 +33,8 @@ export const postgresAdapter: DialectAdapter = {
     if (first?.got === true) return;
     const [holder] = await q.query(
       `SELECT a.pid, a.application_name AS app, a.client_addr::text AS addr FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-        WHERE l.locktype = 'advisory' AND l.classid = ?::int::oid AND l.objid = ?::int::oid AND l.granted LIMIT 1`,
+        WHERE l.locktype = 'advisory' AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+          AND l.classid = ?::int::oid AND l.objid = ?::int::oid AND l.objsubid = 2 AND l.granted LIMIT 1`,
       [a, b],
     );
     req.logger.info(
