@@ -69,7 +69,8 @@ export function parseUrl(url: string): ParsedUrl {
   }
   let rest = m[2]!;
   const query: Record<string, string> = {};
-  const q = rest.indexOf('?');
+  // The query starts at the first '?' after the userinfo, so a raw '?' in a password works.
+  const q = rest.indexOf('?', rest.lastIndexOf('@') + 1);
   if (q >= 0) {
     for (const part of rest.slice(q + 1).split('&')) {
       if (!part) continue;
@@ -152,7 +153,7 @@ export function maskPassword(url: string): string {
     return url.replace(/^([^@]*?[^:@/]:)(?!\/\/)([^@]*)@(?=[^@]*$)/s, '$1***@').replace(/^([^:]*:\/*[^:/@]*:)[^@]*@/s, '$1***@');
   }
   const body = m[2]!;
-  const q = body.indexOf('?');
+  const q = body.indexOf('?', body.lastIndexOf('@') + 1);
   const main = q >= 0 ? body.slice(0, q) : body;
   const tail = q >= 0 ? body.slice(q) : '';
   const at = main.lastIndexOf('@');

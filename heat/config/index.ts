@@ -1,0 +1,193 @@
+/**
+ * heat-manage's configuration: heat.conf (oslo.config's ini dialect) + environment + command
+ * line -> one frozen, typed {@link HeatConfig}. The only module that reads config files or env.
+ *
+ * Layers, lowest first (see layers.ts):
+ *   1. built-in defaults (oslo.db's max_retries 10, retry_interval 10; ours: lock timeout 120)
+ *   2. config files: the `--config-file`s in order (default: the first `heat.conf` found in
+ *      ~/.heat, ~, /etc/heat, /etc, then the first `heat-manage.conf`), then the `*.conf` of
+ *      `--config-dir` (default: `heat.conf.d`/`heat-manage.conf.d` in the same places), sorted
+ *      (see files.ts)
+ *   3. environment, oslo.config style: `OS_<GROUP>__<OPTION>` (`OS_DATABASE__CONNECTION`)
+ *   4. command-line options ({@link ConfigSources.cliOverrides})
+ *
+ * With no `[database] connection` anywhere, the embedded default is a SQLite file `heat.sqlite`
+ * in the working directory (writable without root), and a warning says so.
+ *
+ * Secrets: no message or warning contains a password. `describeDatabase` masks the URL, and the
+ * `database` object masks it too when passed to JSON.stringify or util.inspect (e.g. a logger).
+ */
+import { join, resolve } from 'node:path';
+import { maskPassword } from '../../migrate/url.js';
+import { ConfigError } from './errors.js';
+import { fixPath, findDefaults, listConfigDir, searchDirs, PROG, type SearchRoots } from './files.js';
+import { label, layerOptions, sourceLabel, where, type Origin } from './layers.js';
+import { OPTIONS, parseBoolean, parseInteger, type OptDef } from './options.js';
+
+export { ConfigError } from './errors.js';
+
+export interface HeatConfig {
+  readonly database: {
+    /** The URL to use (embedded default filled in). Secret: log it only through describeDatabase. */
+    readonly connection: string;
+    /** Where it came from: 'default' | 'env OS_DATABASE__CONNECTION' | '<file>:[database] connection' | '--database-connection'. */
+    readonly connectionSource: string;
+    /** Connection attempts at start-up; -1 = forever. */
+    readonly maxRetries: number;
+    /** Seconds between attempts. */
+    readonly retryInterval: number;
+    /** Seconds to wait for the migration lock ([database] migration_lock_timeout). */
+    readonly lockTimeout: number;
+  };
+  readonly debug: boolean;
+  readonly verbose: boolean;
+  /** oslo.log's file: log_dir joined with log_file (or `heat-manage.log`), absolute; null: none. */
+  readonly logFile: string | null;
+  /** Files actually read, in order (absolute). */
+  readonly configFiles: readonly string[];
+  /** One-line warnings for the CLI to log: readable secrets, deprecated names, embedded default. */
+  readonly warnings: readonly string[];
+}
+
+export interface ConfigSources {
+  /** --config-file, in the order given; undefined = the default search. */
+  configFiles?: string[];
+  /** --config-dir; undefined or null = the default `heat.conf.d` search. */
+  configDir?: string | null;
+  /** Leave a flag undefined when it was not given (an explicit false overrides the files). */
+  cliOverrides?: { debug?: boolean; verbose?: boolean; connection?: string };
+  /** process.env (read nowhere else). */
+  env: Record<string, string | undefined>;
+  homeDir: string;
+  cwd: string;
+  /** Where `/etc` is, for tests; default '/etc'. */
+  etcDir?: string;
+}
+
+/** File name of the embedded SQLite database, created in the working directory. */
+export const EMBEDDED_DB_FILE = 'heat.sqlite';
+
+export function loadHeatConfig(src: ConfigSources): HeatConfig {
+  const warnings: string[] = [];
+  const roots: SearchRoots = { homeDir: src.homeDir, etcDir: src.etcDir ?? '/etc' };
+  const fix = (p: string): string => fixPath(p, src.homeDir, src.cwd);
+
+  const dirGiven = src.configDir !== undefined && src.configDir !== null;
+  const paths = [
+    ...(src.configFiles !== undefined ? src.configFiles.map(fix) : findDefaults(roots, '.conf')),
+    ...(dirGiven ? [fix(src.configDir!)] : findDefaults(roots, '.conf.d')).flatMap((d) => listConfigDir(d, dirGiven)),
+  ];
+
+  const read = layerOptions({ paths, env: src.env, cli: src.cliOverrides ?? {}, warnings });
+
+  const integer = (opt: OptDef): number => {
+    const r = read(opt)!;
+    const n = parseInteger(r.text);
+    if (n === undefined) {
+      throw new ConfigError(`${where(r.origin)}: ${label(opt, r.origin)} must be an integer, not '${r.text}'; fix the value`);
+    }
+    if (opt.min && n < opt.min.value) throw new ConfigError(`${where(r.origin)}: ${label(opt, r.origin)} is ${n}; ${opt.min.hint}`);
+    return n;
+  };
+  const boolean = (opt: OptDef): boolean => {
+    const r = read(opt)!;
+    const b = parseBoolean(r.text);
+    if (b === undefined) {
+      throw new ConfigError(
+        `${where(r.origin)}: ${label(opt, r.origin)} must be true or false (or yes/no, on/off, 1/0), not '${r.text}'; fix the value`,
+      );
+    }
+    return b;
+  };
+
+  const embedded = join(src.cwd, EMBEDDED_DB_FILE);
+  let connection: string;
+  let connectionSource: string;
+  const conn = read(OPTIONS.connection);
+  if (conn === undefined) {
+    connection = 'sqlite:///' + embedded.replace(/%/g, '%25').replace(/\?/g, '%3F');
+    connectionSource = 'default';
+    const dirs = searchDirs(roots).join(', ');
+    warnings.push(
+      paths.length === 0
+        ? `no config file found (looked for heat.conf and ${PROG}.conf in ${dirs}); using the embedded SQLite ` +
+            `database at ${embedded}`
+        : `no [database] connection in ${paths.join(', ')}; using the embedded SQLite database at ${embedded}`,
+    );
+  } else {
+    if (conn.text.trim() === '') throw new ConfigError(emptyConnection(conn.origin));
+    connection = conn.text;
+    connectionSource = sourceLabel(conn.origin);
+  }
+
+  const logFileText = read(OPTIONS.logFile)?.text ?? '';
+  const logDirText = read(OPTIONS.logDir)?.text ?? '';
+  // oslo.log: log_dir + log_file (an absolute log_file wins), log_dir alone: <log_dir>/<prog>.log
+  const logFile = logFileText
+    ? resolve(src.cwd, logDirText, logFileText)
+    : logDirText
+      ? resolve(src.cwd, logDirText, `${PROG}.log`)
+      : null;
+
+  const database = {
+    connection,
+    connectionSource,
+    maxRetries: integer(OPTIONS.maxRetries),
+    retryInterval: integer(OPTIONS.retryInterval),
+    lockTimeout: integer(OPTIONS.lockTimeout),
+  };
+  const masked = (): object => ({ ...database, connection: maskUrl(database.connection) });
+  Object.defineProperty(database, 'toJSON', { value: masked });
+  Object.defineProperty(database, Symbol.for('nodejs.util.inspect.custom'), { value: masked });
+
+  return deepFreeze({
+    database,
+    debug: boolean(OPTIONS.debug),
+    verbose: boolean(OPTIONS.verbose),
+    logFile,
+    configFiles: paths,
+    warnings,
+  });
+}
+
+/** "mysql://heat:***@db/heat (from /etc/heat/heat.conf:[database] connection)", for logs. */
+export function describeDatabase(cfg: HeatConfig): string {
+  return `${maskUrl(cfg.database.connection)} (from ${cfg.database.connectionSource})`;
+}
+
+/**
+ * `maskPassword` of migrate/url.ts, made safe for passwords it does not mask (it cuts the query at
+ * the first '?', so a '?' in a password hides the '@'): if the password is still there, everything
+ * between `user:` and the last '@' is masked.
+ */
+export function maskUrl(url: string): string {
+  const masked = maskPassword(url);
+  const m = /^([A-Za-z][\w+]*:\/\/)(.*)$/s.exec(url);
+  if (!m) return masked;
+  const at = m[2]!.lastIndexOf('@');
+  const colon = m[2]!.indexOf(':');
+  if (at < 0 || colon < 0 || colon > at) return masked;
+  const password = m[2]!.slice(colon + 1, at);
+  if (password === '' || !masked.includes(password)) return masked;
+  return `${m[1]}${m[2]!.slice(0, colon)}:***${m[2]!.slice(at)}`;
+}
+
+function emptyConnection(o: Origin): string {
+  const fix = 'set it or remove the line to use the embedded default';
+  switch (o.kind) {
+    case 'file':
+      return `[${o.group}] ${o.key} is empty in ${o.file} (line ${o.line}); ${fix}`;
+    case 'env':
+      return `environment variable ${o.name} is empty; set it to a database URL or unset it to use the embedded default`;
+    default:
+      return `${where(o)} is empty; give a database URL or leave the option out to use heat.conf`;
+  }
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object' && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    for (const v of Object.values(o)) deepFreeze(v);
+  }
+  return o;
+}

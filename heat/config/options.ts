@@ -1,0 +1,97 @@
+/**
+ * The heat.conf options heat-manage reads, as oslo.db / oslo.log / Heat register them: group,
+ * name, type, default and the deprecated names still honoured. Everything else in heat.conf is
+ * ignored (but can be referenced with `$name`, see `substitute.ts`).
+ */
+
+export type OptType = 'string' | 'integer' | 'boolean';
+
+export interface OptDef {
+  /** Normalised group name (`DEFAULT` or lower case). */
+  readonly group: string;
+  readonly name: string;
+  readonly type: OptType;
+  /** The default as text, converted like a file value. */
+  readonly default?: string;
+  /** Never quote its value in a message. */
+  readonly secret?: boolean;
+  /** Integer options: the smallest value accepted, and how to say so. */
+  readonly min?: { readonly value: number; readonly hint: string };
+  /**
+   * oslo's DeprecatedOpt: older [group] names read too. Within one file the current name wins;
+   * across files the last file that sets any of the names wins.
+   */
+  readonly deprecated?: readonly (readonly [group: string, name: string])[];
+}
+
+export const OPTIONS = {
+  connection: {
+    group: 'database',
+    name: 'connection',
+    type: 'string',
+    secret: true,
+    deprecated: [
+      ['DEFAULT', 'sql_connection'],
+      ['database', 'sql_connection'],
+      ['sql', 'connection'],
+    ],
+  },
+  maxRetries: {
+    group: 'database',
+    name: 'max_retries',
+    type: 'integer',
+    default: '10',
+    min: { value: -1, hint: 'use -1 to retry forever, or a number of retries >= 0' },
+    deprecated: [
+      ['DEFAULT', 'sql_max_retries'],
+      ['database', 'sql_max_retries'],
+    ],
+  },
+  retryInterval: {
+    group: 'database',
+    name: 'retry_interval',
+    type: 'integer',
+    default: '10',
+    min: { value: 0, hint: 'use a number of seconds >= 0' },
+    deprecated: [
+      ['DEFAULT', 'sql_retry_interval'],
+      ['database', 'reconnect_interval'],
+    ],
+  },
+  /** Ours: how long db_sync waits for another migration's lock, in seconds. */
+  lockTimeout: {
+    group: 'database',
+    name: 'migration_lock_timeout',
+    type: 'integer',
+    default: '120',
+    min: { value: 0, hint: 'use a number of seconds >= 0' },
+  },
+  debug: { group: 'DEFAULT', name: 'debug', type: 'boolean', default: 'false' },
+  /** Removed from oslo.log long ago, still found in old heat.conf files. */
+  verbose: { group: 'DEFAULT', name: 'verbose', type: 'boolean', default: 'false' },
+  logFile: { group: 'DEFAULT', name: 'log_file', type: 'string', deprecated: [['DEFAULT', 'logfile']] },
+  logDir: { group: 'DEFAULT', name: 'log_dir', type: 'string', deprecated: [['DEFAULT', 'logdir']] },
+} as const satisfies Record<string, OptDef>;
+
+export type OptionKey = keyof typeof OPTIONS;
+
+/** oslo.config's environment source: `OS_<GROUP>__<OPTION>`, upper case. */
+export function envName(group: string, name: string): string {
+  return `OS_${group.toUpperCase()}__${name.toUpperCase()}`;
+}
+
+/** oslo.config's Boolean type: true/1/on/yes and false/0/off/no, any case; undefined otherwise. */
+export function parseBoolean(text: string): boolean | undefined {
+  const s = text.trim().toLowerCase();
+  if (['true', '1', 'on', 'yes'].includes(s)) return true;
+  if (['false', '0', 'off', 'no'].includes(s)) return false;
+  return undefined;
+}
+
+/** oslo.config's Integer type (Python `int()` of the trimmed text); undefined if not an integer. */
+export function parseInteger(text: string): number | undefined {
+  const s = text.trim();
+  if (!/^[+-]?\d+$/.test(s)) return undefined;
+  const n = Number(s);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
