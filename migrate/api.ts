@@ -54,6 +54,16 @@ export async function inWriteTransaction<T>(ls: LockedSession, fn: () => Promise
   }
 }
 
+/** migrate_version.version is INTEGER: a timestamp version does not fit on MySQL/PostgreSQL. */
+async function checkFits(dialect: Parameters<typeof adapterFor>[0], version: number): Promise<void> {
+  const a = await adapterFor(dialect);
+  if (version > a.maxVersion) {
+    throw new InvalidVersionError(
+      `${version} does not fit migrate_version.version (INTEGER, at most ${a.maxVersion}) on ${dialect}: timestamp-numbered repositories work on SQLite only; use sequential numbers`,
+    );
+  }
+}
+
 function repoOf(repository: string | Repository): Repository {
   return typeof repository === 'string' ? loadRepository(repository) : repository;
 }
@@ -85,6 +95,7 @@ export async function versionControl(
     }
     if (v > repo.latest) throw new InvalidVersionError(`${v} (the repository's latest version is ${repo.latest})`);
   }
+  await checkFits(parseUrl(url).dialect, Math.max(v, repo.latest));
   await withLock(url, repo, o, (ls) =>
     inWriteTransaction(ls, () => insertVersionRow(ls.session, ls.adapter, versionRef(repo), repo.path, v)),
   );
@@ -121,6 +132,7 @@ async function migrateTo(
   checkDirection(direction, from, target);
   if (target === from) return { from, to: from, steps: [] };
   const steps = planSteps(repo, from, target, dialect); // whole path checked before anything runs
+  await checkFits(dialect, target);
   if (o.previewSql) {
     await preview(url, repo, from, target, o);
     return { from, to: from, steps: [] };

@@ -10,6 +10,13 @@ const LEVELS = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60,
 export type Level = keyof typeof LEVELS;
 
 export interface LoggerOptions {
+  /**
+   * 'plain': sqlalchemy-migrate's console output (SPEC §1.3): the bare message, warnings and
+   * errors on stderr, debug/info on stdout. Default: pino.
+   */
+  readonly format?: 'pino' | 'plain';
+  readonly out?: (s: string) => void;
+  readonly err?: (s: string) => void;
   readonly level: Level;
   /** Force JSON lines (default: JSON unless stderr is a terminal). */
   readonly json?: boolean;
@@ -23,7 +30,15 @@ const require = createRequire(import.meta.url);
 export function createLogger(o: LoggerOptions): Logger {
   const min = LEVELS[o.level];
   let real: Logger | undefined;
+  const plain = (): Logger => {
+    const line = (write: (s: string) => void) => (a: unknown, b?: unknown) =>
+      write(`${typeof a === 'string' ? a : typeof b === 'string' ? b : JSON.stringify(a)}\n`);
+    const out = line(o.out ?? ((s) => process.stdout.write(s)));
+    const err = line(o.err ?? ((s) => process.stderr.write(s)));
+    return { debug: out, info: out, warn: err, error: err } as Logger;
+  };
   const build = (): Logger => {
+    if (o.format === 'plain') return plain();
     const pino = require('pino') as typeof import('pino').default;
     const opts = {
       name: o.name,
@@ -36,9 +51,10 @@ export function createLogger(o: LoggerOptions): Logger {
       const prettyFactory = require('pino-pretty') as (o: object) => NodeJS.WritableStream;
       return pino(opts, prettyFactory({ destination: 2, sync: true, ignore: 'pid,hostname,name', translateTime: 'SYS:HH:MM:ss.l' })) as unknown as Logger;
     }
-    const dest = pino.destination({ dest: o.file ?? 2, sync: true, append: true, mkdir: !!o.file });
+    const dest = pino.destination({ dest: o.file ?? 2, sync: true, append: true, mkdir: false });
     return pino(opts, dest) as unknown as Logger;
   };
+  if (o.file) real = build(); // open a log file now: a bad path is a clear start-up error
   const at =
     (lvl: 'debug' | 'info' | 'warn' | 'error') =>
     (...args: unknown[]) => {

@@ -16,6 +16,7 @@ import { probeVersion, versionRef, walk, withLock, type LockedSession, type Migr
 import { openSession } from './session.js';
 import { adapterFor } from './dialect/adapter.js';
 import { insertVersionRow, tryReadVersion } from './version-table.js';
+import { StepLog } from './step-log.js';
 import { inWriteTransaction, parseVersion } from './api.js';
 import { parseUrl } from './url.js';
 
@@ -116,7 +117,20 @@ export async function dbSync(url: string, repo: Repository, version: unknown, o:
       `the database is at version ${before}, newer than this repository's latest (${repo.latest}): it was migrated by a newer release`,
     );
   }
-  if (o.refuseLower && before !== null && target < before) throw new DbMigrationError(o.refuseLower);
+  if (o.refuseLower && before !== null && target < before) {
+    // Refuse only when the database was already past the target when this process started. If a
+    // concurrent run moved it past the target since (replicas starting together with different
+    // targets), the target is reached: wait for that run to finish, then report success.
+    const moving = await withLock(url, repo, o, (ls) =>
+      inWriteTransaction(ls, async () => {
+        const t = await new StepLog(ls.session, ls.adapter).lastFinished(repo.config.repositoryId, repo.config.versionTable);
+        return t !== null && t >= performance.timeOrigin;
+      }),
+    );
+    if (!moving) throw new DbMigrationError(o.refuseLower);
+    o.logger.info(`the database moved past version ${target} while this run started (another process migrated it); nothing to do`);
+    return { from: before, to: before, steps: [] };
+  }
   const direction = before !== null && target < before ? 'downgrade' : 'upgrade';
   if (before !== null) planSteps(repo, before, target, parseUrl(url).dialect); // whole path first
   const typeorm = repo.versions.some((v) => v.module);

@@ -12,7 +12,7 @@
  */
 import type { DataSource, QueryRunner } from 'typeorm';
 import type { DialectName, Logger, Row } from './script/contract.js';
-import { ConnectionError, DatabaseError, InvalidUrlError } from './errors.js';
+import { ConnectionError, DatabaseError, InvalidUrlError, LockTimeoutError } from './errors.js';
 import { maskPassword, parseUrl, redact, type ParsedUrl } from './url.js';
 import { appendFileSync } from 'node:fs';
 import { inlineParams, toPositional } from './sql.js';
@@ -64,9 +64,8 @@ function connectionError(e: unknown, url: ParsedUrl, safeUrl: string): Connectio
     hint = 'check the user name and password';
   } else if (code === 'ER_BAD_DB_ERROR' || code === '3D000') {
     hint = 'create the database first, or fix its name in the URL';
-  } else if (code === 'SQLITE_CANTOPEN') {
-    hint = 'check that the directory exists and is writable';
   }
+  if (url.dialect === 'sqlite') hint = 'check the path, and that its directory exists and is writable';
   if (msg.includes('\n')) msg = msg.split('\n')[0]!;
   return new ConnectionError(`cannot connect to ${safeUrl}: ${msg} (${hint})`, RETRYABLE.has(code) || err.errno === 1047, {
     cause: e,
@@ -197,8 +196,14 @@ export async function openSession(urlText: string, opts: SessionOptions = {}): P
 }
 
 /** A database error with the statement (first 200 chars) and without any password. */
-export function wrapDbError(e: unknown, sql: string, url: ParsedUrl): DatabaseError | ConnectionError {
+export function wrapDbError(e: unknown, sql: string, url: ParsedUrl): DatabaseError | ConnectionError | LockTimeoutError {
   const err = e as { message?: string; code?: string; errno?: number };
+  if (err.code === 'SQLITE_BUSY' || err.code === 'SQLITE_LOCKED') {
+    return new LockTimeoutError(
+      `timed out waiting for the SQLite write lock on ${url.database} (another process is writing: retry later or raise the lock timeout); this step was not applied`,
+      { cause: e },
+    );
+  }
   if (err.errno === 1047) {
     // Galera node not ready (WSREP has not yet prepared node for application use): like a
     // refused connection, worth retrying while waiting for the database.

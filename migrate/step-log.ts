@@ -94,6 +94,16 @@ export class StepLog {
     };
   }
 
+  /** When the last step of this repository finished (epoch ms), or null when none is recorded. */
+  async lastFinished(repositoryId: string, versionTable: string): Promise<number | null> {
+    if (!(await this.a.tableExists(this.q, LOG_TABLE))) return null;
+    const [r] = await this.q.query(
+      `SELECT MAX(finished_at) AS t FROM ${LOG_TABLE} WHERE repository_id = ? AND version_table = ? AND status = 'done'`,
+      [repositoryId, versionTable],
+    );
+    return r?.t ? Date.parse(String(r.t)) : null;
+  }
+
   /** Inserts a row; returns nothing (ids differ per backend; rows are found by content). */
   async record(s: StepRecord, status: 'running' | 'done' | 'failed', error?: string): Promise<void> {
     const t = now();

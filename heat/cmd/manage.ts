@@ -150,12 +150,18 @@ export async function main(argv: readonly string[], io: ManageIo = defaultIo()):
       cwd: io.cwd,
     });
     secret = safePassword(cfg.database.connection);
-    logger = createLogger({
-      level: cfg.debug ? 'debug' : 'info',
-      json: a.logJson || undefined,
-      file: cfg.logFile,
-      name: 'heat-manage',
-    });
+    try {
+      logger = createLogger({
+        level: cfg.debug ? 'debug' : 'info',
+        json: a.logJson || undefined,
+        file: cfg.logFile,
+        name: 'heat-manage',
+      });
+    } catch (e) {
+      throw new HeatManageError(
+        `cannot open the log file ${String(cfg.logFile)} ([DEFAULT] log_file / log_dir): ${describe(e)}; fix the path or its directory's permissions`,
+      );
+    }
     for (const w of cfg.warnings) logger.warn(w);
     logger.info(
       { database: maskPassword(cfg.database.connection), source: cfg.database.connectionSource },
@@ -193,11 +199,18 @@ export async function main(argv: readonly string[], io: ManageIo = defaultIo()):
     io.err(`ERROR: ${msg}\n`);
     if (a.debug && e instanceof Error && e.stack) io.err(`${redact(e.stack, secret)}\n`);
     if (!(e instanceof MigrateError) && !(e instanceof Error && e.name === 'ConfigError') && logger) {
-      logger.error({ err: msg }, 'unexpected error');
+      try {
+        logger.error({ err: msg }, 'unexpected error');
+      } catch {
+        // the log itself failed; the ERROR line above already said what happened
+      }
     }
     return 1;
   }
 }
+
+/** A start-up problem of heat-manage itself (printed as `ERROR: <message>`, exit 1). */
+class HeatManageError extends MigrateError {}
 
 function safePassword(url: string): string | undefined {
   try {

@@ -43,14 +43,14 @@ export function parseSyncVersion(value: string | undefined, latest: number): num
   if (value === undefined) return undefined;
   const s = String(value).trim();
   if (!/^\d+$/.test(s)) {
-    throw new UsageError(`version should be an integer from ${INIT_VERSION + 1} to ${latest}, got '${value}'`);
+    throw new UsageError(`version should be an integer from ${INIT_VERSION} to ${latest}, got '${value}'`);
   }
   const v = Number(s);
   if (v > latest) {
     throw new HeatError(`Database schema file with version ${v} doesn't exist: the latest Heat schema version is ${latest}`);
   }
   if (v < INIT_VERSION) {
-    throw new HeatError(`version ${v} is below Heat's initial schema version ${INIT_VERSION}: use a version from ${INIT_VERSION + 1} to ${latest}`);
+    throw new HeatError(`version ${v} is below Heat's initial schema version ${INIT_VERSION}: use a version from ${INIT_VERSION} to ${latest}`);
   }
   return v;
 }

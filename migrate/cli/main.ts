@@ -89,7 +89,10 @@ export async function run(argv: readonly string[], ctx: RunContext = {}): Promis
     }
     const logger = createLogger({
       level: parsed.quiet ? 'silent' : debug ? 'debug' : 'warn',
-      json: ctx.env?.MIGRATE_LOG_JSON === '1',
+      format: ctx.env?.MIGRATE_LOG_JSON === '1' ? 'pino' : 'plain',
+      json: true,
+      out: io.out,
+      err: io.err,
       name: prog,
     });
     const { execute } = await import('./execute.js');

@@ -33,6 +33,8 @@ export interface DialectAdapter {
   /** Takes the run lock on this connection; throws LockTimeoutError after `timeoutMs`. */
   lock(q: Queryable, req: LockRequest): Promise<void>;
   unlock(q: Queryable, req: LockRequest): Promise<void>;
+  /** The largest version migrate_version.version (INTEGER) can hold on this backend. */
+  readonly maxVersion: number;
   /** Throws when the lock is known to be lost (a row lock whose lease was taken over). */
   assertLocked(q: Queryable): void;
   /** Statement that starts a write transaction (SQLite: BEGIN IMMEDIATE, which waits for writers). */

@@ -78,6 +78,7 @@ export const mysqlAdapter: DialectAdapter = {
     const c = (e as { cause?: { errno?: number } }).cause;
     return c?.errno === 1146 || /ER_NO_SUCH_TABLE/.test(String((e as Error)?.message));
   },
+  maxVersion: 2147483647,
   async prepare(q) {
     const [row] = await q.query("SHOW VARIABLES LIKE 'wsrep_on'");
     const galera = String(row?.Value ?? row?.value ?? '').toUpperCase() === 'ON';

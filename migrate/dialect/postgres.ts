@@ -61,6 +61,7 @@ export const postgresAdapter: DialectAdapter = {
     await q.query('SELECT pg_advisory_unlock(?, ?)', [a, b]);
   },
   assertLocked() {},
+  maxVersion: 2147483647,
   async prepare() {},
   async beforeCommit() {},
 };

@@ -15,7 +15,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { LockTimeoutError, MigrateError } from '../errors.js';
+import { ConnectionError, LockTimeoutError, MigrateError, describe } from '../errors.js';
 import type { Queryable } from '../session.js';
 import type { LockRequest } from './adapter.js';
 
@@ -45,8 +45,33 @@ export interface HeldRowLock {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/**
+ * Before the lock is held nothing has been applied, so a node that cannot reach its cluster —
+ * 1047 (not ready), 1205 (a write or causal read that timed out while the node is dropping out),
+ * 1213 (a certification abort of the DDL) — is worth waiting for, like a refused connection.
+ */
+async function clusterCall<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    const n = errno(e);
+    if (n === 1047 || n === 1205) {
+      throw new ConnectionError(
+        `database node not ready (error ${n}: the node may be joining or leaving its cluster): ${describe(e)}`,
+        true,
+        { cause: e },
+      );
+    }
+    throw e;
+  }
+}
+
 export async function takeRowLock(q: Queryable, req: LockRequest, leaseS: number): Promise<HeldRowLock> {
-  await q.query(DDL);
+  await clusterCall(() => q.query(DDL));
+  return clusterCall(() => acquire(q, req, leaseS));
+}
+
+async function acquire(q: Queryable, req: LockRequest, leaseS: number): Promise<HeldRowLock> {
   const holder = randomUUID();
   const host = hostname();
   const deadline = Date.now() + req.timeoutMs;

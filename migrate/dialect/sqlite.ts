@@ -27,6 +27,7 @@ export const sqliteAdapter: DialectAdapter = {
   async lock() {},
   async unlock() {},
   assertLocked() {},
+  maxVersion: Number.MAX_SAFE_INTEGER,
   async prepare(q) {
     await q.query('PRAGMA foreign_keys = OFF');
   },
