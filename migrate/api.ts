@@ -11,7 +11,6 @@ import {
   versionRef,
   walk,
   withLock,
-  type LockedSession,
   type MigrateResult,
   type RunOptions,
 } from './runner.js';
@@ -21,6 +20,9 @@ import { runModule } from './script/load.js';
 import { makeEngine } from './script/engine.js';
 import { openSession } from './session.js';
 import { adapterFor } from './dialect/adapter.js';
+import { inWriteTransaction } from './transaction.js';
+
+export { inWriteTransaction };
 
 export type { MigrateResult, RunOptions, StepEvent } from './runner.js';
 
@@ -38,20 +40,6 @@ export function parseVersion(value: unknown, what = 'version'): number {
     return n;
   }
   throw new UsageError(`${what} must be a non-negative integer, got '${String(value)}'`);
-}
-
-/** Runs `fn` in a write transaction where the backend has transactional DDL (SQLite: BEGIN IMMEDIATE). */
-export async function inWriteTransaction<T>(ls: LockedSession, fn: () => Promise<T>): Promise<T> {
-  if (!ls.adapter.transactionalDdl) return fn();
-  await ls.session.query(ls.adapter.beginSql);
-  try {
-    const r = await fn();
-    await ls.session.query('COMMIT');
-    return r;
-  } catch (e) {
-    await ls.session.query('ROLLBACK').catch(() => undefined);
-    throw e;
-  }
 }
 
 /** migrate_version.version is INTEGER: a timestamp version does not fit on MySQL/PostgreSQL. */

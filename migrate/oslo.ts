@@ -17,7 +17,8 @@ import { openSession } from './session.js';
 import { adapterFor } from './dialect/adapter.js';
 import { insertVersionRow, tryReadVersion } from './version-table.js';
 import { StepLog } from './step-log.js';
-import { inWriteTransaction, parseVersion } from './api.js';
+import { parseVersion } from './api.js';
+import { inWriteTransaction } from './transaction.js';
 import { parseUrl } from './url.js';
 
 /** oslo.db's DBMigrationError. */
@@ -141,6 +142,7 @@ export async function dbSync(url: string, repo: Repository, version: unknown, o:
         `the database is at version ${cur}, newer than this repository's latest (${repo.latest}): it was migrated by a newer release`,
       );
     }
+    await sanityCheck(ls, repo); // before (nothing applied on a bad database) and after, as oslo.db
     const r = await walk(ls, repo, target, direction, { ...o, allowAhead: before === null || before <= target });
     if (r.steps.length) await sanityCheck(ls, repo);
     return r;

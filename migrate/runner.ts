@@ -11,16 +11,16 @@
  * the transaction, so a step is applied by exactly one process; a process that finds the step done
  * re-plans from the new version.
  */
-import type { QueryRunner } from 'typeorm';
 import { adapterFor, type DialectAdapter } from './dialect/adapter.js';
 import { KnownError, StepError, describe } from './errors.js';
 import { planSteps, type PlannedStep, type Repository } from './repository.js';
 import type { Logger } from './script/contract.js';
-import { abortAfterFor, makeEngine } from './script/engine.js';
+import { abortAfterFor, isRead, makeEngine } from './script/engine.js';
 import { runModule, sqlSource, sqlStatements } from './script/load.js';
 import { openSession, type Session } from './session.js';
 import { LOG_TABLE, StepLog, type StepRecord } from './step-log.js';
 import { bumpVersion, readVersion, type VersionTableRef } from './version-table.js';
+import { begin, commit, rollback } from './transaction.js';
 
 export const DEFAULT_LOCK_TIMEOUT_MS = 120_000;
 
@@ -127,15 +127,6 @@ export function checkDirection(direction: 'upgrade' | 'downgrade', from: number,
   }
 }
 
-function markTypeormTransaction(qr: QueryRunner | undefined, active: boolean): void {
-  // Our BEGIN/COMMIT are raw statements; tell TypeORM so that a script calling
-  // queryRunner.startTransaction() gets a SAVEPOINT instead of a second BEGIN.
-  if (!qr) return;
-  const q = qr as unknown as { isTransactionActive: boolean; transactionDepth: number };
-  q.isTransactionActive = active;
-  q.transactionDepth = active ? 1 : 0;
-}
-
 async function runScript(ls: LockedSession, step: PlannedStep, o: RunOptions, resumed: boolean): Promise<void> {
   const env = o.env ?? process.env;
   const engine = await makeEngine({
@@ -171,37 +162,42 @@ async function runStep(ls: LockedSession, repo: Repository, step: PlannedStep, o
   const t0 = performance.now();
   const fail = (e: unknown) => new StepError(step.script.relPath, step.direction, step.from, step.to, e);
   if (a.transactionalDdl) {
-    await q.query(a.beginSql);
-    markTypeormTransaction(q.queryRunner, true);
+    await begin(q, a);
     try {
       if (!a.sessionLock && (await readVersion(q, a, ref)) !== step.from) {
-        await q.query('ROLLBACK');
+        await rollback(q);
         return 'skipped';
       }
+      await a.beforeStep(q);
       o.onStep?.({ type: 'start', from: step.from, to: step.to, script: step.script.relPath });
       await runScript(ls, step, o, false);
+      a.assertLocked(q);
       await bumpVersion(q, a, ref, step.from, step.to);
       await log.record(rec, 'done');
       await a.beforeCommit(q);
-      await q.query('COMMIT');
+      await commit(q);
     } catch (e) {
-      await q.query('ROLLBACK').catch(() => undefined);
-      markTypeormTransaction(q.queryRunner, false);
+      await rollback(q);
       await log.record(rec, 'failed', describe(e)).catch(() => undefined);
       throw e instanceof StepError ? e : fail(e);
     }
-    markTypeormTransaction(q.queryRunner, false);
   } else {
     o.onStep?.({ type: 'start', from: step.from, to: step.to, script: step.script.relPath });
     await log.record(rec, 'running');
+    // A .sql script runs in one transaction with its version bump (SPEC §10.2): a DML-only script
+    // is then atomic; DDL commits implicitly whatever we do.
+    const sqlInTxn = step.script.kind === 'sql';
+    if (sqlInTxn) await q.query(a.beginSql);
     try {
       await runScript(ls, step, o, resumed);
     } catch (e) {
+      if (sqlInTxn) await q.query('ROLLBACK').catch(() => undefined);
       await log.finish(rec, 'failed', describe(e)).catch(() => undefined);
       throw fail(e);
     }
-    await q.query(a.beginSql);
+    if (!sqlInTxn) await q.query(a.beginSql);
     try {
+      a.assertLocked(q);
       await bumpVersion(q, a, ref, step.from, step.to);
       await log.finish(rec, 'done');
       await q.query('COMMIT');
@@ -239,14 +235,15 @@ export async function walk(
   let resumeFrom: number | null = null;
   if (!a.transactionalDdl) {
     const intr = await log.interrupted(ref.repositoryId, ref.table);
-    if (intr && intr.from === start) {
+    if (intr && intr.from === start && intr.direction === direction) {
       resumeFrom = start;
       o.onStep?.({ type: 'resume', ...intr });
     }
   }
   let cur = start;
   for (;;) {
-    if (cur === target || (direction === 'upgrade' && cur > target)) break;
+    // Another process (SQLite re-plan) may have moved the version past the target: stop there.
+    if (cur === target || (direction === 'upgrade' ? cur > target : cur < target)) break;
     let replan = false;
     for (const step of planSteps(repo, cur, target, a.name)) {
       a.assertLocked(q);
@@ -272,6 +269,20 @@ export async function preview(
   o: RunOptions,
 ): Promise<void> {
   const session = await openSession(url, { typeorm: true, logger: o.logger, logSql: o.logSql });
+  const adapter = await adapterFor(session.dialect);
+  // Belt and braces: where DDL is transactional, everything runs in a transaction that is rolled
+  // back; and statements a script sends straight through queryRunner.query() are recorded, not run.
+  if (adapter.transactionalDdl) await session.query(adapter.beginSql);
+  const qr = session.queryRunner!;
+  const realQuery = qr.query.bind(qr);
+  let recordTo: string[] | undefined;
+  qr.query = ((sql: string, params?: unknown[], structured?: boolean) => {
+    if (recordTo && !isRead(sql)) {
+      recordTo.push(sql);
+      return Promise.resolve(structured ? { records: [], raw: [] } : []);
+    }
+    return (realQuery as (s: string, p?: unknown[], st?: boolean) => Promise<unknown>)(sql, params, structured);
+  }) as typeof qr.query;
   try {
     const steps = planSteps(repo, from, target, session.dialect);
     for (const step of steps) {
@@ -280,7 +291,7 @@ export async function preview(
         continue;
       }
       const collected = { sql: [] as string[], notes: [] as string[] };
-      const qr = session.queryRunner!;
+      recordTo = collected.sql;
       qr.enableSqlMemory();
       const engine = await makeEngine({
         dialect: session.dialect,
@@ -299,12 +310,14 @@ export async function preview(
       }
       const memory = qr.getMemorySql().upQueries.map((x) => x.query);
       qr.disableSqlMemory();
+      recordTo = undefined;
       const lines = [...collected.sql, ...memory].map((s) => `${s.trim()};`);
       if (collected.notes.length) lines.unshift(`-- ${collected.notes[0]}`);
       if (failure) lines.push(`-- cannot preview the rest of this step: it reads data that earlier steps would create or change (${failure})`);
       o.onStep?.({ type: 'preview', from: step.from, to: step.to, script: step.script.relPath, text: `\n${lines.join('\n')}\n` });
     }
   } finally {
+    if (adapter.transactionalDdl) await session.query('ROLLBACK').catch(() => undefined);
     await session.close();
   }
 }

@@ -14,7 +14,7 @@ import type { DataSource, QueryRunner } from 'typeorm';
 import type { DialectName, Logger, Row } from './script/contract.js';
 import { ConnectionError, DatabaseError, InvalidUrlError, LockTimeoutError } from './errors.js';
 import { maskPassword, parseUrl, redact, type ParsedUrl } from './url.js';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { inlineParams, toPositional } from './sql.js';
 
 export interface Queryable {
@@ -38,7 +38,7 @@ export interface SessionOptions {
   logger?: Logger;
   /** Load TypeORM and expose `queryRunner` (needed to run module scripts). */
   typeorm?: boolean;
-  /** SQLite busy timeout / connect timeout, in ms. */
+  /** SQLite busy timeout (the SQLite write lock), in ms. */
   timeoutMs?: number;
   /** Name shown to other sessions (PostgreSQL application_name). */
   applicationName?: string;
@@ -53,7 +53,12 @@ interface RawResult {
 type RawQuery = (sql: string, params: readonly unknown[]) => Promise<RawResult>;
 
 /** Codes of connection failures worth retrying (the server is not up yet). */
-const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'PROTOCOL_CONNECTION_LOST', '57P03']);
+const RETRYABLE = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE',
+  'PROTOCOL_CONNECTION_LOST', 'ER_CON_COUNT_ERROR', '57P01', '57P02', '57P03', '53300',
+]);
+/** pg reports a connect timeout and a server that went away by message only. */
+const RETRYABLE_MESSAGE = /timeout expired|Connection terminated|server closed the connection|the database system is (starting up|shutting down)/i;
 
 function connectionError(e: unknown, url: ParsedUrl, safeUrl: string): ConnectionError {
   const err = e as { code?: string; errno?: number; message?: string };
@@ -67,9 +72,34 @@ function connectionError(e: unknown, url: ParsedUrl, safeUrl: string): Connectio
   }
   if (url.dialect === 'sqlite') hint = 'check the path, and that its directory exists and is writable';
   if (msg.includes('\n')) msg = msg.split('\n')[0]!;
-  return new ConnectionError(`cannot connect to ${safeUrl}: ${msg} (${hint})`, RETRYABLE.has(code) || err.errno === 1047, {
+  const retryable = RETRYABLE.has(code) || err.errno === 1047 || err.errno === 1040 || RETRYABLE_MESSAGE.test(msg);
+  return new ConnectionError(`cannot connect to ${safeUrl}: ${msg} (${hint})`, retryable, {
     cause: e,
   });
+}
+
+/** Connecting must not wait as long as the lock may: a black-holed host fails in 10 s (URL connect_timeout). */
+function connectTimeoutMs(u: ParsedUrl): number {
+  const s = Number(u.query.connect_timeout);
+  return Number.isFinite(s) && s > 0 ? s * 1000 : 10000;
+}
+
+/** libpq's sslmode (SQLAlchemy passes it through): require = encrypted; verify-* = checked too. */
+function pgSsl(u: ParsedUrl): boolean | { rejectUnauthorized: boolean; ca?: string } | undefined {
+  const mode = u.query.sslmode;
+  if (!mode || mode === 'disable' || mode === 'allow' || mode === 'prefer') return undefined;
+  const ca = u.query.sslrootcert ? readFileSync(u.query.sslrootcert, 'utf8') : undefined;
+  if (mode === 'require') return { rejectUnauthorized: false, ca };
+  if (mode === 'verify-ca' || mode === 'verify-full') return { rejectUnauthorized: true, ca };
+  throw new InvalidUrlError(`unknown sslmode '${mode}': use disable, require, verify-ca or verify-full`);
+}
+
+/** MySQLdb/PyMySQL-style ssl parameters: ssl_ca, ssl_cert, ssl_key (files), or ssl=true. */
+function mysqlSsl(u: ParsedUrl): { ca?: string; cert?: string; key?: string; rejectUnauthorized?: boolean } | undefined {
+  const q = u.query;
+  if (!q.ssl_ca && !q.ssl_cert && !q.ssl_key && !/^(1|true|yes|on)$/i.test(q.ssl ?? '')) return undefined;
+  const read = (f?: string) => (f ? readFileSync(f, 'utf8') : undefined);
+  return { ca: read(q.ssl_ca), cert: read(q.ssl_cert), key: read(q.ssl_key), rejectUnauthorized: !!q.ssl_ca };
 }
 
 async function mysqlOptions(u: ParsedUrl, o: SessionOptions) {
@@ -83,7 +113,9 @@ async function mysqlOptions(u: ParsedUrl, o: SessionOptions) {
     database: u.database,
     // utf8 in SQLAlchemy/MySQLdb terms is the 3-byte charset.
     charset: charset ? (charset.toLowerCase() === 'utf8' ? 'UTF8_GENERAL_CI' : charset.toUpperCase()) : undefined,
-    connectTimeout: u.query.connect_timeout ? Number(u.query.connect_timeout) * 1000 : (o.timeoutMs ?? 10000),
+    connectTimeout: connectTimeoutMs(u),
+    enableKeepAlive: true,
+    ssl: mysqlSsl(u),
     dateStrings: true,
     supportBigNumbers: true,
     bigNumberStrings: true,
@@ -99,7 +131,9 @@ function pgOptions(u: ParsedUrl, o: SessionOptions) {
     password: u.password,
     database: u.database ?? u.username ?? 'postgres',
     application_name: u.query.application_name ?? o.applicationName,
-    connectionTimeoutMillis: u.query.connect_timeout ? Number(u.query.connect_timeout) * 1000 : (o.timeoutMs ?? 10000),
+    connectionTimeoutMillis: connectTimeoutMs(u),
+    keepAlive: true,
+    ssl: pgSsl(u),
   };
 }
 
@@ -149,6 +183,7 @@ export async function openSession(urlText: string, opts: SessionOptions = {}): P
     } else if (url.dialect === 'mysql') {
       const mysql = (await import('mysql2')).default;
       const conn = mysql.createConnection(await mysqlOptions(url, opts));
+      conn.on('error', () => undefined); // a dropped connection surfaces on the next query
       await new Promise<void>((res, rej) => conn.connect((e: Error | null) => (e ? rej(e) : res())));
       raw = wrapMysql(conn as never);
       close = () => new Promise<void>((res) => conn.end(() => res()));
@@ -231,6 +266,8 @@ async function openTypeorm(url: ParsedUrl, opts: SessionOptions) {
       database: m.database,
       charset: m.charset,
       connectTimeout: m.connectTimeout,
+      ssl: m.ssl,
+      extra: { enableKeepAlive: true },
       dateStrings: true,
       supportBigNumbers: true,
       bigNumberStrings: true,
@@ -247,6 +284,8 @@ async function openTypeorm(url: ParsedUrl, opts: SessionOptions) {
       database: p.database,
       applicationName: p.application_name,
       connectTimeoutMS: p.connectionTimeoutMillis,
+      ssl: p.ssl,
+      extra: { keepAlive: true },
       poolSize: 1,
     };
   } else {

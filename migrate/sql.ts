@@ -46,7 +46,7 @@ function scan(sql: string, onCode: (ch: string, i: number) => string | void, dro
       continue;
     }
     if (ch === '$') {
-      const tag = /^\$[A-Za-z_]*\$/.exec(sql.slice(i, i + 64));
+      const tag = /^\$(?:[A-Za-z_][A-Za-z_0-9]*)?\$/.exec(sql.slice(i, i + 64));
       if (tag) {
         const j = sql.indexOf(tag[0], i + tag[0].length);
         const end = j < 0 ? n : j + tag[0].length;

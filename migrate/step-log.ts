@@ -10,6 +10,7 @@
  *
  * This also proves "exactly once": every applied step has exactly one `done` row.
  */
+import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { DialectAdapter } from './dialect/adapter.js';
 import type { Queryable } from './session.js';
@@ -32,6 +33,7 @@ function ddl(a: DialectAdapter): string {
   direction VARCHAR(10) NOT NULL,
   script VARCHAR(255) NOT NULL,
   status VARCHAR(10) NOT NULL,
+  run_id VARCHAR(36) NOT NULL,
   started_at VARCHAR(32) NOT NULL,
   finished_at VARCHAR(32),
   host VARCHAR(255),
@@ -52,6 +54,7 @@ export interface StepRecord {
 export interface Interrupted {
   readonly from: number;
   readonly to: number;
+  readonly direction: string;
   readonly script: string;
   readonly status: string;
   readonly startedAt: string;
@@ -64,6 +67,8 @@ const now = () => new Date().toISOString();
 
 export class StepLog {
   private readonly host = hostname();
+  /** This run's id: a restarted container has the same host name and pid 1 as the dead one. */
+  private readonly runId = randomUUID();
   constructor(
     private readonly q: Queryable,
     private readonly a: DialectAdapter,
@@ -76,7 +81,7 @@ export class StepLog {
   /** The last attempt for this repository, if it did not finish. */
   async interrupted(repositoryId: string, versionTable: string): Promise<Interrupted | null> {
     const rows = await this.q.query(
-      `SELECT version_from, version_to, script, status, started_at, host, pid, error FROM ${LOG_TABLE}
+      `SELECT version_from, version_to, direction, script, status, started_at, host, pid, error FROM ${LOG_TABLE}
         WHERE repository_id = ? AND version_table = ? ORDER BY id DESC LIMIT 1`,
       [repositoryId, versionTable],
     );
@@ -85,6 +90,7 @@ export class StepLog {
     return {
       from: Number(r.version_from),
       to: Number(r.version_to),
+      direction: String(r.direction),
       script: String(r.script),
       status: String(r.status),
       startedAt: String(r.started_at),
@@ -109,9 +115,9 @@ export class StepLog {
     const t = now();
     const fin = status === 'running' ? null : t;
     await this.q.execute(
-      `INSERT INTO ${LOG_TABLE} (repository_id, version_table, version_from, version_to, direction, script, status, started_at, finished_at, host, pid, error)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [s.repositoryId, s.versionTable, s.from, s.to, s.direction, s.script, status, t, fin, this.host, process.pid, error ?? null],
+      `INSERT INTO ${LOG_TABLE} (repository_id, version_table, version_from, version_to, direction, script, status, run_id, started_at, finished_at, host, pid, error)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [s.repositoryId, s.versionTable, s.from, s.to, s.direction, s.script, status, this.runId, t, fin, this.host, process.pid, error ?? null],
     );
   }
 
@@ -119,8 +125,8 @@ export class StepLog {
   async finish(s: StepRecord, status: 'done' | 'failed', error?: string): Promise<void> {
     await this.q.execute(
       `UPDATE ${LOG_TABLE} SET status = ?, finished_at = ?, error = ?
-        WHERE repository_id = ? AND version_table = ? AND version_from = ? AND version_to = ? AND status = 'running' AND host = ? AND pid = ?`,
-      [status, now(), error ?? null, s.repositoryId, s.versionTable, s.from, s.to, this.host, process.pid],
+        WHERE repository_id = ? AND version_table = ? AND version_from = ? AND version_to = ? AND status = 'running' AND run_id = ?`,
+      [status, now(), error ?? null, s.repositoryId, s.versionTable, s.from, s.to, this.runId],
     );
   }
 }

@@ -36,8 +36,8 @@ const DIALECTS: Record<string, DialectName> = {
 
 /** Query parameters honoured per dialect. */
 const KNOWN_PARAMS: Record<DialectName, readonly string[]> = {
-  mysql: ['charset', 'unix_socket', 'connect_timeout', 'ssl', 'read_timeout', 'write_timeout'],
-  postgresql: ['connect_timeout', 'sslmode', 'host', 'application_name', 'client_encoding'],
+  mysql: ['charset', 'unix_socket', 'connect_timeout', 'ssl', 'ssl_ca', 'ssl_cert', 'ssl_key'],
+  postgresql: ['connect_timeout', 'sslmode', 'sslrootcert', 'host', 'application_name'],
   sqlite: ['timeout'],
 };
 

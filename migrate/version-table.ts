@@ -70,7 +70,7 @@ export async function insertVersionRow(
       `database is already under version control for repository '${ref.repositoryId}' (at version ${state})`,
     );
   }
-  if (state === 'no-table') await q.query(versionTableDdl(ref.table));
+  if (state === 'no-table') await q.query(versionTableDdl(ref.table, a.quote));
   await q.execute(
     `INSERT INTO ${a.quote(ref.table)} (repository_id, repository_path, version) VALUES (?, ?, ?)`,
     [ref.repositoryId, repositoryPath, version],

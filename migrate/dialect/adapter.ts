@@ -41,13 +41,18 @@ export interface DialectAdapter {
   readonly beginSql: string;
   /** Runs before the steps on the migration connection (e.g. SQLite: foreign_keys OFF). */
   prepare(q: Queryable): Promise<void>;
+  /** Runs inside a step's transaction before the script (SQLite: the foreign-key baseline). */
+  beforeStep(q: Queryable): Promise<void>;
   /** Runs inside a step's transaction before commit (SQLite: foreign_key_check). */
   beforeCommit(q: Queryable): Promise<void>;
 }
 
 /** The version table, as sqlalchemy-migrate creates it (SPEC §8.1), identical on every backend. */
-export function versionTableDdl(table: string): string {
-  return `CREATE TABLE ${table} (\n\trepository_id VARCHAR(250) NOT NULL, \n\trepository_path TEXT, \n\tversion INTEGER, \n\tPRIMARY KEY (repository_id)\n)`;
+export function versionTableDdl(table: string, quote: (id: string) => string): string {
+  // Unquoted like SQLAlchemy for plain lower-case names (SQLite keeps the text verbatim); quoted
+  // otherwise, so that every later (quoted) statement finds it.
+  const name = /^[a-z_][a-z0-9_]*$/.test(table) ? table : quote(table);
+  return `CREATE TABLE ${name} (\n\trepository_id VARCHAR(250) NOT NULL, \n\trepository_path TEXT, \n\tversion INTEGER, \n\tPRIMARY KEY (repository_id)\n)`;
 }
 
 export async function adapterFor(dialect: DialectName): Promise<DialectAdapter> {

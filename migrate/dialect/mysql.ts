@@ -89,8 +89,15 @@ export const mysqlAdapter: DialectAdapter = {
     const s = state(q);
     if (s.galera || req.env.MIGRATE_MYSQL_LOCK === 'row') {
       const lease = Number(req.env.MIGRATE_LOCK_LEASE ?? 60);
-      s.rowLock = await takeRowLock(q, req, lease);
-      startHeartbeat(s.rowLock, await req.openAux(), lease);
+      if (!Number.isFinite(lease) || lease < 1) throw new MigrateError(`MIGRATE_LOCK_LEASE must be a number of seconds >= 1, got '${req.env.MIGRATE_LOCK_LEASE}'`);
+      const lock = await takeRowLock(q, req, lease);
+      try {
+        startHeartbeat(lock, await req.openAux(), lease);
+      } catch (e) {
+        await releaseRowLock(q, lock).catch(() => undefined);
+        throw e;
+      }
+      s.rowLock = lock;
       return;
     }
     s.lockName = await getLock(q, req);
@@ -111,5 +118,6 @@ export const mysqlAdapter: DialectAdapter = {
     const l = state(q).rowLock;
     if (l) assertHeld(l);
   },
+  async beforeStep() {},
   async beforeCommit() {},
 };

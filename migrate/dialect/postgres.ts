@@ -63,5 +63,6 @@ export const postgresAdapter: DialectAdapter = {
   assertLocked() {},
   maxVersion: 2147483647,
   async prepare() {},
+  async beforeStep() {},
   async beforeCommit() {},
 };

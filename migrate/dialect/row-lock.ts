@@ -39,6 +39,8 @@ export interface HeldRowLock {
   readonly key: string;
   readonly holder: string;
   lost: boolean;
+  /** Last successful lease renewal (epoch ms). */
+  renewedAt: number;
   timer?: NodeJS.Timeout;
   aux?: Queryable & { close(): Promise<void> };
 }
@@ -83,7 +85,7 @@ async function acquire(q: Queryable, req: LockRequest, leaseS: number): Promise<
          VALUES (?, ?, ?, ?, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6) + INTERVAL ? SECOND)`,
         [req.key, holder, host, process.pid, leaseS],
       );
-      return { key: req.key, holder, lost: false };
+      return { key: req.key, holder, lost: false, renewedAt: Date.now() };
     } catch (e) {
       const n = errno(e);
       if (n !== 1062 && n !== 1213) throw e;
@@ -98,7 +100,7 @@ async function acquire(q: Queryable, req: LockRequest, leaseS: number): Promise<
       );
       if (n === 1) {
         req.logger.warn({ lock: req.key }, `took over the migration lock ${req.key}: its holder's lease had expired (the holder died or lost its connection)`);
-        return { key: req.key, holder, lost: false };
+        return { key: req.key, holder, lost: false, renewedAt: Date.now() };
       }
     } catch (e) {
       if (errno(e) !== 1213) throw e;
@@ -132,8 +134,13 @@ export function startHeartbeat(lock: HeldRowLock, aux: Queryable & { close(): Pr
       ])
       .then((n) => {
         if (n !== 1) lock.lost = true;
+        else lock.renewedAt = Date.now();
       })
-      .catch(() => undefined); // a transient failure: the lease still has 3/4 of its time
+      .catch(() => {
+        // A transient failure is survivable while the lease lasts; after that, another process may
+        // have taken the lock over: consider it lost.
+        if (Date.now() - lock.renewedAt >= leaseS * 1000) lock.lost = true;
+      });
   }, Math.max(250, (leaseS * 1000) / 4));
   lock.timer.unref();
 }

@@ -8,7 +8,16 @@
  * checked with `PRAGMA foreign_key_check` before each step commits.
  */
 import { MigrateError } from '../errors.js';
+import type { Queryable } from '../session.js';
 import type { DialectAdapter } from './adapter.js';
+
+/** Foreign-key violations per table. */
+async function violations(q: Queryable): Promise<Map<string, number>> {
+  const m = new Map<string, number>();
+  for (const r of await q.query('PRAGMA foreign_key_check')) m.set(String(r.table), (m.get(String(r.table)) ?? 0) + 1);
+  return m;
+}
+const baselines = new WeakMap<Queryable, Map<string, number>>();
 
 export const sqliteAdapter: DialectAdapter = {
   name: 'sqlite',
@@ -31,13 +40,21 @@ export const sqliteAdapter: DialectAdapter = {
   async prepare(q) {
     await q.query('PRAGMA foreign_keys = OFF');
   },
+  async beforeStep(q) {
+    if (!baselines.has(q)) baselines.set(q, await violations(q));
+  },
   async beforeCommit(q) {
-    const bad = await q.query('PRAGMA foreign_key_check');
-    if (bad.length) {
-      const r = bad[0]!;
-      throw new MigrateError(
-        `foreign key check failed: ${bad.length} row(s), e.g. ${String(r.table)} rowid ${String(r.rowid)} -> ${String(r.parent)}; the step was rolled back`,
-      );
+    // Only violations a step introduces fail it: rows that were orphans before the run (common,
+    // since oslo.db never turns foreign keys on) must not make every step roll back.
+    const before = baselines.get(q) ?? new Map<string, number>();
+    const now = await violations(q);
+    for (const [table, n] of now) {
+      if (n > (before.get(table) ?? 0)) {
+        throw new MigrateError(
+          `foreign key check failed: the step left ${n - (before.get(table) ?? 0)} row(s) of ${table} pointing at missing parents; the step was rolled back`,
+        );
+      }
     }
+    baselines.set(q, now);
   },
 };

@@ -20,6 +20,12 @@ export interface EngineOptions {
 }
 
 const READ = /^\s*(SELECT|WITH|SHOW|PRAGMA\s+\w+\s*(\(|$)|EXPLAIN|DESC)/i;
+const WRITES = /\b(INSERT|UPDATE|DELETE|MERGE|CREATE|ALTER|DROP|TRUNCATE|REPLACE|GRANT)\b/i;
+
+/** A statement that only reads (runs even under --preview_sql). A WITH that writes is a write. */
+export function isRead(sql: string): boolean {
+  return READ.test(sql) && !(/^\s*(WITH|SELECT)/i.test(sql) && WRITES.test(sql.replace(/'[^']*'/g, "''")));
+}
 
 export class TestAbort extends Error {}
 
@@ -38,7 +44,7 @@ export async function makeEngine(o: EngineOptions): Promise<MigrateEngine> {
   };
   let count = 0;
   const counted = async <T>(sql: string, run: () => Promise<T>, empty: T): Promise<T> => {
-    if (o.preview && !READ.test(sql)) {
+    if (o.preview && !isRead(sql)) {
       o.preview.sql.push(sql);
       return empty;
     }
