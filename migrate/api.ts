@@ -6,7 +6,6 @@ import { InvalidVersionError, UsageError, VersionNotFoundError } from './errors.
 import { loadRepository, planSteps, type Repository } from './repository.js';
 import {
   checkDirection,
-  preview,
   probeVersion,
   versionRef,
   walk,
@@ -15,6 +14,7 @@ import {
   type RunOptions,
 } from './runner.js';
 import { parseUrl } from './url.js';
+import { preview } from './preview.js';
 import { dropVersionRow, insertVersionRow, readVersion } from './version-table.js';
 import { runModule } from './script/load.js';
 import { makeEngine } from './script/engine.js';
