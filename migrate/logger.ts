@@ -31,10 +31,15 @@ export function createLogger(o: LoggerOptions): Logger {
   const min = LEVELS[o.level];
   let real: Logger | undefined;
   const plain = (): Logger => {
-    const line = (write: (s: string) => void) => (a: unknown, b?: unknown) =>
-      write(`${typeof a === 'string' ? a : typeof b === 'string' ? b : JSON.stringify(a)}\n`);
-    const out = line(o.out ?? ((s) => process.stdout.write(s)));
-    const err = line(o.err ?? ((s) => process.stderr.write(s)));
+    // Warnings are the bare message (SPEC 1.3); debug lines carry their fields (e.g. the SQL).
+    const line = (write: (s: string) => void, withFields: boolean) => (a: unknown, b?: unknown) =>
+      write(
+        typeof a === 'string'
+          ? `${a}\n`
+          : `${typeof b === 'string' ? b : ''}${withFields || typeof b !== 'string' ? ` ${JSON.stringify(a)}` : ''}\n`,
+      );
+    const out = line(o.out ?? ((s) => process.stdout.write(s)), true);
+    const err = line(o.err ?? ((s) => process.stderr.write(s)), false);
     return { debug: out, info: out, warn: err, error: err } as Logger;
   };
   const build = (): Logger => {
