@@ -83,7 +83,7 @@ export async function versionControl(
     }
     if (v > repo.latest) throw new InvalidVersionError(`${v} (the repository's latest version is ${repo.latest})`);
   }
-  await checkFits(parseUrl(url).dialect, Math.max(v, repo.latest));
+  await checkFits(parseUrl(url).dialect, v);
   await withLock(url, repo, o, (ls) =>
     inWriteTransaction(ls, () => insertVersionRow(ls.session, ls.adapter, versionRef(repo), repo.path, v)),
   );
