@@ -120,7 +120,8 @@ async function migrateTo(
   checkDirection(direction, from, target);
   if (target === from) return { from, to: from, steps: [] };
   const steps = planSteps(repo, from, target, dialect); // whole path checked before anything runs
-  await checkFits(dialect, target);
+  // The first version of the walk that does not fit, if any (all are checked before anything runs).
+  await checkFits(dialect, steps.map((s) => s.to).find((v) => v > 2147483647) ?? target);
   if (o.previewSql) {
     await preview(url, repo, from, target, o);
     return { from, to: from, steps: [] };
