@@ -1,0 +1,64 @@
+/**
+ * 065 — resource.root_stack_id VARCHAR(36) with index ix_resource_root_stack_id, filled with the
+ * root of each resource's stack: follow stack.owner_id (exact string match, as Heat's Python dict
+ * does) while the owner id is non-empty and is itself a stack with a non-empty owner; an owner id
+ * that is not a stack becomes the root. Backup stacks are not special. Heat runs one UPDATE per
+ * stack; this is one recursive query.
+ *
+ * An owner_id cycle made Heat recurse until Python's recursion limit; we refuse it up front
+ * (as chains of 1000 stacks or more, where Python would fail too) with a message naming a stack.
+ */
+import type { MigrateEngine } from '../../migrate/script/contract.js';
+import { rows } from '../lib/progress.js';
+import { hasColumn, MysqlState } from '../lib/mysql-state.js';
+
+const MAX_DEPTH = 1000;
+
+export async function upgrade(migrate_engine: MigrateEngine): Promise<void> {
+  const e = migrate_engine;
+  const my = e.dialect === 'mysql';
+  // Exact comparison of ids: MariaDB's default collation is case- and trailing-space-insensitive.
+  const same = my ? 'BINARY s.id = BINARY c.cur' : 's.id = c.cur';
+  const chain =
+    'chain (sid, cur, depth) AS (SELECT id, id, 0 FROM stack UNION ALL ' +
+    `SELECT c.sid, s.owner_id, c.depth + 1 FROM chain c JOIN stack s ON s.id = c.cur AND ${same} ` +
+    `WHERE LENGTH(s.owner_id) > 0 AND c.depth < ${MAX_DEPTH})`;
+  const looping = await e.query(
+    `WITH RECURSIVE ${chain} SELECT sid FROM chain WHERE depth = ${MAX_DEPTH} ORDER BY sid LIMIT 1`,
+  );
+  if (looping.length > 0) {
+    throw new Error(
+      `migration 065: following stack.owner_id from stack row id=${String(looping[0]!.sid)} does not reach a ` +
+        `top-level stack within ${MAX_DEPTH} steps (an owner_id cycle?); Heat's own migration fails on it ` +
+        '(RecursionError). Fix the owner_id chain and run the upgrade again.',
+    );
+  }
+  const s = await MysqlState.load(e, ['resource']);
+  if (my) {
+    if (!hasColumn(s, 'resource', 'root_stack_id')) {
+      await e.query(
+        'ALTER TABLE resource ADD COLUMN root_stack_id VARCHAR(36), ADD INDEX ix_resource_root_stack_id (root_stack_id)',
+      );
+    }
+  } else {
+    await e.query('ALTER TABLE resource ADD COLUMN root_stack_id VARCHAR(36)');
+    await e.query('CREATE INDEX ix_resource_root_stack_id ON resource (root_stack_id)');
+  }
+  // The root of a chain is its last element: an id that is no stack, or a stack without an owner.
+  const roots =
+    `SELECT c.sid, c.cur AS root FROM chain c WHERE NOT EXISTS (SELECT 1 FROM stack s ` +
+    `WHERE s.id = c.cur AND ${same} AND LENGTH(s.owner_id) > 0)`;
+  // A write statement never starts with WITH: the engine's preview mode treats those as reads.
+  const x = `(WITH RECURSIVE ${chain} ${roots}) x`;
+  if (my) {
+    const changed = await e.execute(
+      `UPDATE resource r JOIN ${x} ON r.stack_id = x.sid SET r.root_stack_id = x.root`,
+    );
+    rows(e, '065', 'resources given their root stack', changed);
+  } else {
+    const changed = await e.execute(
+      `UPDATE resource SET root_stack_id = x.root FROM ${x} WHERE resource.stack_id = x.sid`,
+    );
+    rows(e, '065', 'resources given their root stack', changed);
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * Runs Heat's compiled repository (`dist/migrate_repo`) through the engine's API, the way
+ * `migrate version_control URL REPO 27` / `migrate upgrade URL REPO [VERSION]` do:
+ *
+ *   await heatVersionControl(db.url);          // version 27, Heat's INIT_VERSION
+ *   await heatUpgrade(db.url, 45);             // to 45 (default: the latest, 71)
+ *   await heatUpgrade(db.url, 71, { MIGRATE_TEST_ABORT: '57:3' });  // crash-test hook
+ *
+ * The environment for the engine's test hooks is explicit (never the test process's own).
+ */
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as api from '../../migrate/api.js';
+import type { Logger } from '../../migrate/script/contract.js';
+
+export const HEAT_REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../migrate_repo');
+
+const silent: Logger = { info() {}, warn() {}, debug() {}, error() {} } as Logger;
+
+export async function heatVersionControl(url: string, version = 27): Promise<void> {
+  await api.versionControl(url, HEAT_REPO, version, { logger: silent });
+}
+
+export async function heatUpgrade(
+  url: string,
+  version?: number,
+  env: Record<string, string | undefined> = {},
+  logger: Logger = silent,
+): Promise<api.MigrateResult> {
+  return api.upgrade(url, HEAT_REPO, version, { logger, env });
+}
