@@ -11,6 +11,7 @@
  * the transaction, so a step is applied by exactly one process; a process that finds the step done
  * re-plans from the new version.
  */
+import { hostname } from 'node:os';
 import { adapterFor, type DialectAdapter } from './dialect/adapter.js';
 import { KnownError, StepError, describe } from './errors.js';
 import { planSteps, type PlannedStep, type Repository } from './repository.js';
@@ -83,7 +84,8 @@ export async function withLock<T>(
     logger: o.logger,
     logSql: o.logSql,
     timeoutMs,
-    applicationName: `migrate[${process.pid}]`,
+    // Shown to waiters on PostgreSQL: replicas in containers are all pid 1, the host tells them apart.
+    applicationName: `migrate[${process.pid}]@${hostname()}`.slice(0, 63),
   });
   const adapter = await adapterFor(session.dialect);
   const req = {

@@ -57,6 +57,8 @@ const RETRYABLE = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE',
   'PROTOCOL_CONNECTION_LOST', 'ER_CON_COUNT_ERROR', '57P01', '57P02', '57P03', '53300',
 ]);
+/** The connection died under a running statement (server restart, network). */
+const LOST = new Set(['ECONNRESET', 'EPIPE', 'PROTOCOL_CONNECTION_LOST', '57P01', '57P02', 'ETIMEDOUT']);
 /** pg reports a connect timeout and a server that went away by message only. */
 const RETRYABLE_MESSAGE = /timeout expired|Connection terminated|server closed the connection|the database system is (starting up|shutting down)/i;
 
@@ -246,6 +248,16 @@ export function wrapDbError(e: unknown, sql: string, url: ParsedUrl): DatabaseEr
   }
   const msg = redact(String(err.message ?? e).split('\n')[0]!, url.password);
   const stmt = sql.length > 200 ? `${sql.slice(0, 200)}...` : sql;
+  if (LOST.has(err.code ?? '') || /Connection terminated|server closed the connection/i.test(msg)) {
+    // Not retried here: the run stops; the next run resumes (MySQL) or finds the step rolled back.
+    const de = new DatabaseError(
+      `lost the connection to the database during a run (${msg}): the server went away or restarted; run again once it is back (an interrupted step is rolled back or resumed) [SQL: ${stmt.replace(/\s+/g, ' ').trim()}]`,
+      sql,
+      { cause: e },
+    );
+    (de as { code?: string }).code = err.code;
+    return de;
+  }
   const de = new DatabaseError(`${msg} [SQL: ${stmt.replace(/\s+/g, ' ').trim()}]`, sql, { cause: e });
   (de as { code?: string }).code = err.code;
   return de;

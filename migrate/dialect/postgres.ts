@@ -39,7 +39,7 @@ export const postgresAdapter: DialectAdapter = {
     );
     req.logger.info(
       { lock: req.key, holder: holder ?? 'unknown' },
-      `waiting up to ${Math.round(req.timeoutMs / 1000)} s for the migration lock held by ${holder ? `backend pid ${holder.pid} (${holder.app || holder.addr || 'unknown client'})` : 'another session'}`,
+      `waiting up to ${Math.round(req.timeoutMs / 1000)} s for the migration lock held by ${holder ? `backend pid ${String(holder.pid)} (${[holder.app, holder.addr && `from ${String(holder.addr)}`].filter(Boolean).join(' ') || 'unknown client'})` : 'another session'}`,
     );
     await q.query(`SET lock_timeout = ${Math.max(1, Math.round(req.timeoutMs))}`);
     try {

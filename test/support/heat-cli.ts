@@ -1,0 +1,299 @@
+/**
+ * `heat-manage` as a real child process (the compiled `dist/bin/heat-manage.js`), the way a
+ * container entrypoint runs it: configuration through the environment only.
+ *
+ *   const r = await runHeat(['db_sync'], { url: db.url });          // waits; {code, stdout, stderr, ...}
+ *   const p = startHeat(['db_sync', '40'], { url, env: {...} });    // a handle: p.pid, p.kill('SIGKILL'),
+ *   await p.waitFor(/040 -> 041/);                                  //   p.waitFor(stderr pattern), await p.done
+ *
+ * Isolation: the child gets the parent's environment without any `OS_*` / `MIGRATE_*` variable, an
+ * empty `--config-file` (so no heat.conf of the machine is read), a temporary HOME and working
+ * directory; `opts.url` becomes `OS_DATABASE__CONNECTION`, `opts.env` is added last.
+ * Every run is bounded by `timeoutMs` (default 120 s): past it the child is killed with SIGKILL
+ * and the result says `timedOut`. Output is recorded for the suite's password leak check.
+ *
+ * Also here, for the tests that run it: reading its output (`logLines`, `plainLines`,
+ * `finalVersion`) and checking what it left (`dumpDifferences` against the target dumps of
+ * test/fixtures/heat-schema, `stepLog` + `exactlyOnceProblems` over migrate_log).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { recordOutput } from './secrets.js';
+
+/** The compiled CLI (this file compiles to dist/test/support/heat-cli.js). */
+export const HEAT_MANAGE = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/heat-manage.js');
+
+export interface HeatOptions {
+  /** Database URL, passed as OS_DATABASE__CONNECTION. */
+  readonly url?: string;
+  /** Extra environment (e.g. OS_DATABASE__RETRY_INTERVAL, MIGRATE_MYSQL_LOCK); added last. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Kill the child (SIGKILL) after this long; default 120 s. */
+  readonly timeoutMs?: number;
+}
+
+export interface HeatResult {
+  /** Exit code; null when the child died of a signal. */
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly pid: number;
+  /** Wall time from spawn to exit. */
+  readonly ms: number;
+  readonly timedOut: boolean;
+}
+
+export interface HeatProcess {
+  readonly pid: number;
+  readonly child: ChildProcess;
+  /** Resolves when the child has exited and its pipes are closed. */
+  readonly done: Promise<HeatResult>;
+  /** Sends a signal (the child only: it has no children of its own). */
+  kill(signal: NodeJS.Signals): void;
+  /**
+   * Resolves with the first stderr line matching (past or future); rejects if the child exits first
+   * or after timeoutMs. A function matcher sees every line once, in order (so it can count).
+   */
+  waitFor(match: RegExp | ((line: string) => boolean), timeoutMs?: number): Promise<string>;
+  /** stderr so far. */
+  stderrSoFar(): string;
+}
+
+let sandbox: { dir: string; conf: string } | undefined;
+function sandboxDir(): { dir: string; conf: string } {
+  if (!sandbox) {
+    const dir = mkdtempSync(join(tmpdir(), 'heat-cli-'));
+    const conf = join(dir, 'empty-heat.conf');
+    writeFileSync(conf, '# empty: tests configure heat-manage through the environment\n', { mode: 0o600 });
+    sandbox = { dir, conf };
+    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return sandbox;
+}
+
+function childEnv(o: HeatOptions): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v === undefined || k.startsWith('OS_') || k.startsWith('MIGRATE_') || k === 'NODE_TEST_CONTEXT') continue;
+    env[k] = v;
+  }
+  env.HOME = sandboxDir().dir;
+  if (o.url !== undefined) env.OS_DATABASE__CONNECTION = o.url;
+  for (const [k, v] of Object.entries(o.env ?? {})) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  return env;
+}
+
+export function startHeat(args: readonly string[], o: HeatOptions = {}): HeatProcess {
+  const { dir, conf } = sandboxDir();
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [HEAT_MANAGE, '--config-file', conf, ...args], {
+    cwd: dir,
+    env: childEnv(o),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  let timedOut = false;
+  const watchers = new Set<{ test: (l: string) => boolean; what: string; resolve: (l: string) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  let partial = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+    partial += d;
+    const lines = partial.split('\n');
+    partial = lines.pop()!;
+    for (const line of lines) {
+      for (const w of watchers) {
+        if (w.test(line)) {
+          watchers.delete(w);
+          clearTimeout(w.timer);
+          w.resolve(line);
+        }
+      }
+    }
+  });
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill('SIGKILL');
+  }, o.timeoutMs ?? 120_000);
+  const done = new Promise<HeatResult>((res, rej) => {
+    child.on('error', rej);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      recordOutput(stdout, stderr);
+      for (const w of watchers) {
+        clearTimeout(w.timer);
+        w.reject(new Error(`heat-manage exited (code ${code}, signal ${signal}) before printing ${w.what}; stderr:\n${stderr.slice(-2000)}`));
+      }
+      watchers.clear();
+      res({ code, signal, stdout, stderr, pid: child.pid ?? -1, ms: performance.now() - t0, timedOut });
+    });
+  });
+  return {
+    pid: child.pid ?? -1,
+    child,
+    done,
+    kill: (signal) => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    },
+    stderrSoFar: () => stderr,
+    waitFor(match, timeoutMs = 60_000) {
+      const test = typeof match === 'function' ? match : (l: string) => match.test(l);
+      const what = typeof match === 'function' ? 'the awaited line' : String(match);
+      const complete = stderr.endsWith('\n') ? stderr : stderr.slice(0, stderr.lastIndexOf('\n') + 1);
+      const past = complete.split('\n').find((l) => l !== '' && test(l));
+      if (past !== undefined) return Promise.resolve(past);
+      if (child.exitCode !== null || child.signalCode !== null) {
+        return Promise.reject(new Error(`heat-manage already exited before printing ${what}`));
+      }
+      return new Promise<string>((resolve, reject) => {
+        const w = {
+          test,
+          what,
+          resolve,
+          reject,
+          timer: setTimeout(() => {
+            watchers.delete(w);
+            reject(new Error(`heat-manage did not print ${what} within ${timeoutMs} ms; stderr so far:\n${stderr.slice(-2000)}`));
+          }, timeoutMs),
+        };
+        watchers.add(w);
+      });
+    },
+  };
+}
+
+/** Runs heat-manage to the end. */
+export function runHeat(args: readonly string[], o: HeatOptions = {}): Promise<HeatResult> {
+  return startHeat(args, o).done;
+}
+
+/** A parsed log line (pino JSON on stderr when it is not a terminal). */
+export interface LogLine {
+  readonly level: number;
+  readonly msg: string;
+  readonly [k: string]: unknown;
+}
+
+/** The JSON log lines of a run's stderr (other lines are skipped). */
+export function logLines(stderr: string): LogLine[] {
+  const out: LogLine[] = [];
+  for (const line of stderr.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const o = JSON.parse(line) as LogLine;
+      if (typeof o.msg === 'string') out.push(o);
+    } catch {
+      // not a log line
+    }
+  }
+  return out;
+}
+
+/** stderr lines that are not JSON log lines (what a person reads: `ERROR: ...`, stack traces). */
+export function plainLines(stderr: string): string[] {
+  return stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('{'));
+}
+
+/** The `to` version db_sync reports at the end ("database migrated from X to Y" / "database is at version Y"). */
+export function finalVersion(stderr: string): number | undefined {
+  const last = logLines(stderr).filter((l) => typeof l.to === 'number' && /^database (migrated|is at)/.test(l.msg)).pop();
+  return last ? Number(last.to) : undefined;
+}
+
+/** Human summary of a run for assertion messages. */
+export function describeRun(r: HeatResult): string {
+  return `pid ${r.pid} exit ${r.code}${r.signal ? ` signal ${r.signal}` : ''}${r.timedOut ? ' (timed out)' : ''} after ${Math.round(r.ms)} ms; stderr tail:\n${r.stderr.slice(-1500)}`;
+}
+
+// ------------------------------------------------------------------------------------------------
+// What a finished db_sync must have left behind, checked from outside (used by the replica, crash
+// and not-up tests): the target schema of ../shared/heat-schema and the engine's step log.
+
+const FIXTURES = resolve(dirname(fileURLToPath(import.meta.url)), '../../../test/fixtures/heat-schema');
+
+/** Heat's steps: 028..071 (from 27, where an empty database is stamped). */
+export const HEAT_STEPS: readonly number[] = Array.from({ length: 44 }, (_, i) => 28 + i);
+
+/**
+ * The target dumps (test/fixtures/heat-schema, produced by the real tool), keyed like the dumps:
+ * MariaDB {columns, indexesExt, fks}; PostgreSQL {catalog}; SQLite {catalog}.
+ */
+export function targetDumps(dialect: 'mysql' | 'postgresql' | 'sqlite'): Record<string, string> {
+  const f = (name: string) => readFileSync(join(FIXTURES, name), 'utf8');
+  if (dialect === 'mysql') {
+    return { columns: f('mysql-71-columns.tsv'), indexesExt: f('mysql-71-indexes-ext.tsv'), fks: f('mysql-71-fks.tsv') };
+  }
+  return { catalog: f(dialect === 'postgresql' ? 'postgresql-71-catalog.tsv' : 'sqlite-71-catalog.tsv') };
+}
+
+/** Differences between a dump and the target: [] when equal (first differing lines otherwise). */
+export function dumpDifferences(dialect: 'mysql' | 'postgresql' | 'sqlite', dump: Readonly<Record<string, string>>): string[] {
+  const diffs: string[] = [];
+  for (const [k, want] of Object.entries(targetDumps(dialect))) {
+    const got = dump[k];
+    if (got === want) continue;
+    if (got === undefined) {
+      diffs.push(`${k}: missing from the dump`);
+      continue;
+    }
+    const g = got.split('\n');
+    const w = want.split('\n');
+    const missing = w.filter((l) => !g.includes(l)).slice(0, 3);
+    const extra = g.filter((l) => !w.includes(l)).slice(0, 3);
+    diffs.push(`${k}: ${g.length - 1} lines vs ${w.length - 1} in the target; missing ${JSON.stringify(missing)}; unexpected ${JSON.stringify(extra)}`);
+  }
+  return diffs;
+}
+
+export interface StepLogRow {
+  readonly from: number;
+  readonly to: number;
+  readonly status: string;
+  readonly host: string;
+  readonly pid: number;
+}
+
+type Query = (sql: string, params?: unknown[]) => Promise<Record<string, unknown>[]>;
+
+/** migrate_log's rows for Heat's repository, oldest first. */
+export async function stepLog(query: Query): Promise<StepLogRow[]> {
+  const rows = await query(
+    "SELECT version_from, version_to, status, host, pid FROM migrate_log WHERE repository_id = 'heat' ORDER BY id",
+  );
+  return rows.map((r) => ({
+    from: Number(r.version_from),
+    to: Number(r.version_to),
+    status: String(r.status),
+    host: String(r.host ?? ''),
+    pid: Number(r.pid ?? 0),
+  }));
+}
+
+/**
+ * "Every step was applied exactly once": for each of 028..071 exactly one `done` row (upgrade
+ * from n-1 to n), and no other `done` rows. When `pids` is given, every `done` row was written by
+ * one of those processes. Returns the problems found ([] = fine).
+ */
+export function exactlyOnceProblems(log: readonly StepLogRow[], pids?: ReadonlySet<number>): string[] {
+  const problems: string[] = [];
+  const done = log.filter((r) => r.status === 'done');
+  for (const n of HEAT_STEPS) {
+    const k = done.filter((r) => r.from === n - 1 && r.to === n).length;
+    if (k !== 1) problems.push(`step ${n - 1} -> ${n} has ${k} 'done' rows`);
+  }
+  const odd = done.filter((r) => r.to !== r.from + 1 || r.to < 28 || r.to > 71);
+  if (odd.length) problems.push(`unexpected 'done' rows: ${JSON.stringify(odd.slice(0, 3))}`);
+  if (pids) {
+    const foreign = done.filter((r) => !pids.has(r.pid));
+    if (foreign.length) problems.push(`'done' rows by processes that were not started here: ${JSON.stringify(foreign.slice(0, 3))}`);
+  }
+  return problems;
+}
