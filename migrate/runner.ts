@@ -241,6 +241,7 @@ export async function walk(
       resumeFrom = start;
       o.onStep?.({ type: 'resume', ...intr });
     }
+    if (intr?.status === 'running') await log.closeInterrupted(ref.repositoryId, ref.table);
   }
   let cur = start;
   for (;;) {

@@ -110,6 +110,14 @@ export class StepLog {
     return r?.t ? Date.parse(String(r.t)) : null;
   }
 
+  /** Marks the rows of attempts that died mid-step (still `running`; we hold the lock) as `interrupted`. */
+  async closeInterrupted(repositoryId: string, versionTable: string): Promise<void> {
+    await this.q.execute(
+      `UPDATE ${LOG_TABLE} SET status = 'interrupted' WHERE repository_id = ? AND version_table = ? AND status = 'running'`,
+      [repositoryId, versionTable],
+    );
+  }
+
   /** Inserts a row; returns nothing (ids differ per backend; rows are found by content). */
   async record(s: StepRecord, status: 'running' | 'done' | 'failed', error?: string): Promise<void> {
     const t = now();
