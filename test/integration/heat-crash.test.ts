@@ -13,8 +13,8 @@
  * more than one statement, interrupted after its first and after its last-but-one statement, and
  * every step interrupted after its last statement (work done, version not bumped) for the steps
  * with data. HEAT_CRASH_FULL=1 runs every (step, k). HEAT_CRASH_CONCURRENCY (default 3) databases
- * run at once. Measured here (2 cores, a busy shared server): subset 43 cases in ~16 s, full matrix
- * 79 cases in ~70 s.
+ * run at once. Measured here (2 cores, shared servers): subset 43 cases in 14 s, full matrix 77 cases
+ * in 20 s at load ~3 (16 s and 68 s while other test suites loaded the machine).
  *
  * On PostgreSQL and SQLite a step is one transaction; a few mid-step interruptions check that it
  * leaves the schema untouched and that the next run completes.
