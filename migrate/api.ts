@@ -15,6 +15,7 @@ import {
 } from './runner.js';
 import { parseUrl } from './url.js';
 import { preview } from './preview.js';
+import { needsTypeorm } from './script/detect.js';
 import { dropVersionRow, insertVersionRow, readVersion } from './version-table.js';
 import { runModule } from './script/load.js';
 import { makeEngine } from './script/engine.js';
@@ -126,7 +127,7 @@ async function migrateTo(
     await preview(url, repo, from, target, o);
     return { from, to: from, steps: [] };
   }
-  const typeorm = steps.some((s) => s.script.kind !== 'sql');
+  const typeorm = needsTypeorm(steps.map((s) => s.script));
   return withLock(url, repo, { ...o, typeorm }, (ls) => walk(ls, repo, target, direction, { ...o, allowAhead: true }));
 }
 

@@ -20,6 +20,7 @@ import { StepLog } from './step-log.js';
 import { parseVersion } from './api.js';
 import { inWriteTransaction } from './transaction.js';
 import { parseUrl } from './url.js';
+import { needsTypeorm } from './script/detect.js';
 
 /** oslo.db's DBMigrationError. */
 export class DbMigrationError extends MigrateError {}
@@ -133,8 +134,9 @@ export async function dbSync(url: string, repo: Repository, version: unknown, o:
     return { from: before, to: before, steps: [] };
   }
   const direction = before !== null && target < before ? 'downgrade' : 'upgrade';
-  if (before !== null) planSteps(repo, before, target, parseUrl(url).dialect); // whole path first
-  const typeorm = repo.versions.some((v) => v.module);
+  // The whole path first (an empty database starts at initVersion), and whether it needs TypeORM.
+  const plan = planSteps(repo, before ?? o.initVersion, Math.max(target, before ?? o.initVersion), parseUrl(url).dialect);
+  const typeorm = needsTypeorm(plan.map((s) => s.script));
   return withLock(url, repo, { ...o, typeorm }, async (ls) => {
     const cur = await ensureControlled(ls, repo, o.initVersion);
     if (cur > repo.latest) {

@@ -60,7 +60,14 @@ export async function makeEngine(o: EngineOptions): Promise<MigrateEngine> {
   };
   return {
     dialect: o.dialect,
-    queryRunner: o.queryRunner as QueryRunner,
+    get queryRunner(): QueryRunner {
+      if (!o.queryRunner) {
+        throw new Error(
+          'migrate_engine.queryRunner is not open for this step: no TypeORM use was found in the script or the files it imports by relative path; mention migrate_engine.queryRunner in the script itself',
+        );
+      }
+      return o.queryRunner;
+    },
     logger: o.logger,
     step: o.step,
     resumed: o.resumed,
