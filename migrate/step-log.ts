@@ -110,10 +110,10 @@ export class StepLog {
     return r?.t ? Date.parse(String(r.t)) : null;
   }
 
-  /** Marks the rows of attempts that died mid-step (still `running`; we hold the lock) as `interrupted`. */
+  /** Marks the rows of attempts that died mid-step (still `running`; we hold the lock) as `abandoned`. */
   async closeInterrupted(repositoryId: string, versionTable: string): Promise<void> {
     await this.q.execute(
-      `UPDATE ${LOG_TABLE} SET status = 'interrupted' WHERE repository_id = ? AND version_table = ? AND status = 'running'`,
+      `UPDATE ${LOG_TABLE} SET status = 'abandoned' WHERE repository_id = ? AND version_table = ? AND status = 'running'`,
       [repositoryId, versionTable],
     );
   }
