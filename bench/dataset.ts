@@ -9,11 +9,11 @@ import type { Backend } from './lib.js';
 
 /** A HOT template (~3 KB) that 037 (parameter `Type`), 041 (CFN-style keys) and 043 (an old date) all rewrite. */
 function templateSql(idExpr: string, concat: (parts: string[]) => string): string {
-  const params = Array.from({ length: 6 }, (_, i) => `"p${i}": {"Type": "String", "Default": "value ${i} \\u00e9", "Description": "parameter number ${i} of the benchmark template"}`).join(', ');
+  const params = Array.from({ length: 6 }, (_, i) => `"p${i}": {"Type": "String", "Default": "value ${i} é", "Description": "parameter number ${i} of the benchmark template"}`).join(', ');
   const resources = Array.from(
     { length: 12 },
     (_, i) =>
-      `"server_${i}": {"Type": "OS::Nova::Server", "DependsOn": "net", "Properties": {"image": "cirros-0.3.${i}", "flavor": "m1.small", "networks": [{"network": "private"}], "user_data": "#!/bin/sh\\necho ${i}\\n"}, "Metadata": {"n": ${i}, "weight": 0.5}}`,
+      `"server_${i}": {"Type": "OS::Nova::Server", "DependsOn": "net", "Properties": {"image": "cirros-0.3.${i}", "flavor": "m1.small", "networks": [{"network": "private"}], "user_data": "echo ${i}"}, "Metadata": {"n": ${i}, "weight": 0.5}}`,
   ).join(', ');
   const head = `{"heat_template_version": "2013-05-23", "description": "benchmark stack `;
   const tail = `", "parameters": {${params}}, "resources": {"net": {"Type": "OS::Neutron::Net"}, ${resources}}, "outputs": {"ip": {"Description": "address", "Value": {"get_attr": ["server_0", "first_address"]}}}}`;

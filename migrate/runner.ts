@@ -19,8 +19,8 @@ import type { Logger } from './script/contract.js';
 import { abortAfterFor, makeEngine } from './script/engine.js';
 import { runModule, sqlStatements } from './script/load.js';
 import { openSession, type Session } from './session.js';
-import { LOG_TABLE, StepLog, type StepRecord } from './step-log.js';
-import { bumpVersion, readVersion, type VersionTableRef } from './version-table.js';
+import { LOG_TABLE, StepLog, now, type StepRecord } from './step-log.js';
+import { bumpVersion, bumpVersionMarkingDone, readVersion, type VersionTableRef } from './version-table.js';
 import { begin, commit, rollback } from './transaction.js';
 
 export const DEFAULT_LOCK_TIMEOUT_MS = 120_000;
@@ -197,14 +197,12 @@ async function runStep(ls: LockedSession, repo: Repository, step: PlannedStep, o
       await log.finish(rec, 'failed', describe(e)).catch(() => undefined);
       throw fail(e);
     }
-    if (!sqlInTxn) await q.query(a.beginSql);
     try {
       a.assertLocked(q);
-      await bumpVersion(q, a, ref, step.from, step.to);
-      await log.finish(rec, 'done');
-      await q.query('COMMIT');
+      await bumpVersionMarkingDone(q, a, ref, step.from, step.to, { table: log.table, runId: log.runId, finishedAt: now() });
+      if (sqlInTxn) await q.query('COMMIT');
     } catch (e) {
-      await q.query('ROLLBACK').catch(() => undefined);
+      if (sqlInTxn) await q.query('ROLLBACK').catch(() => undefined);
       throw e;
     }
   }

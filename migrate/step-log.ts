@@ -63,12 +63,13 @@ export interface Interrupted {
   readonly error: string | null;
 }
 
-const now = () => new Date().toISOString();
+export const now = () => new Date().toISOString();
 
 export class StepLog {
   private readonly host = hostname();
   /** This run's id: a restarted container has the same host name and pid 1 as the dead one. */
-  private readonly runId = randomUUID();
+  readonly runId = randomUUID();
+  readonly table = LOG_TABLE;
   constructor(
     private readonly q: Queryable,
     private readonly a: DialectAdapter,

@@ -105,3 +105,29 @@ export async function dropVersionRow(q: Queryable, a: DialectAdapter, ref: Versi
   }
   return { droppedTable: false };
 }
+
+/**
+ * MySQL/MariaDB: the compare-and-set bump and marking this run's `running` log row `done`, in one
+ * multi-table UPDATE: both change atomically, with one round trip and one commit. Both rows must
+ * match (2 rows), else nothing changed and it is the same error as bumpVersion's.
+ */
+export async function bumpVersionMarkingDone(
+  q: Queryable,
+  a: DialectAdapter,
+  ref: VersionTableRef,
+  from: number,
+  to: number,
+  log: { readonly table: string; readonly runId: string; readonly finishedAt: string },
+): Promise<void> {
+  const n = await q.execute(
+    `UPDATE ${a.quote(ref.table)} v, ${log.table} l SET v.version = ?, l.status = 'done', l.finished_at = ?
+      WHERE v.version = ? AND v.repository_id = ? AND l.run_id = ? AND l.repository_id = v.repository_id
+        AND l.version_table = ? AND l.version_from = ? AND l.version_to = ? AND l.status = 'running'`,
+    [to, log.finishedAt, from, ref.repositoryId, log.runId, ref.table, from, to],
+  );
+  if (n !== 2) {
+    throw new ControlledSchemaError(
+      `the version of repository '${ref.repositoryId}' changed under this run: expected ${from} before setting ${to}, but the version row and this run's log row did not both match (another process or a script changed ${ref.table})`,
+    );
+  }
+}
