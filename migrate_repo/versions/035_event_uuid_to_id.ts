@@ -13,6 +13,7 @@ import type { MigrateEngine } from '../../migrate/script/contract.js';
 import { rows } from '../lib/progress.js';
 import { hasColumn, MysqlState } from '../lib/mysql-state.js';
 import { rebuildTable } from '../lib/sqlite-rebuild.js';
+import { withKeyedTemp } from '../lib/mysql-join.js';
 
 const RENUMBER = 'SELECT id, ROW_NUMBER() OVER (ORDER BY created_at, id) AS rn FROM event';
 
@@ -22,8 +23,8 @@ export async function upgrade(migrate_engine: MigrateEngine): Promise<void> {
     const s = await MysqlState.load(e, ['event']);
     if (s && hasColumn(s, 'event', 'uuid') && !hasColumn(s, 'event', 'tmp_id')) return; // all done
     if (!hasColumn(s, 'event', 'uuid')) await e.query('ALTER TABLE event ADD COLUMN uuid VARCHAR(36), ADD COLUMN tmp_id INTEGER');
-    const changed = await e.execute(
-      `UPDATE event e JOIN (${RENUMBER}) r ON r.id = e.id SET e.tmp_id = r.rn, e.uuid = e.id`,
+    const changed = await withKeyedTemp(e, { name: 'tmp_event_rn', key: 'id', select: RENUMBER }, () =>
+      e.execute('UPDATE event e JOIN tmp_event_rn r ON r.id = e.id SET e.tmp_id = r.rn, e.uuid = e.id'),
     );
     rows(e, '035', 'event ids renumbered by created_at', changed);
     await e.query(

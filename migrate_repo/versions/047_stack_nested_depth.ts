@@ -8,6 +8,7 @@ import type { MigrateEngine } from '../../migrate/script/contract.js';
 import { rows } from '../lib/progress.js';
 import { addColumns, backfill } from '../lib/alter.js';
 import { MysqlState } from '../lib/mysql-state.js';
+import { withKeyedTemp } from '../lib/mysql-join.js';
 
 const TREE =
   'tree (id, depth) AS (' +
@@ -23,8 +24,10 @@ export async function upgrade(migrate_engine: MigrateEngine): Promise<void> {
   // A write statement never starts with WITH: the engine's preview mode treats those as reads.
   const depths = `(WITH RECURSIVE ${TREE} SELECT id, depth FROM tree WHERE depth > 0) d`;
   if (e.dialect === 'mysql') {
-    const changed = await e.execute(
-      `UPDATE stack s JOIN ${depths} ON d.id = s.id SET s.nested_depth = d.depth`,
+    const changed = await withKeyedTemp(
+      e,
+      { name: 'tmp_stack_depth', key: 'id', select: `SELECT d.id, d.depth FROM ${depths}` },
+      () => e.execute('UPDATE stack s JOIN tmp_stack_depth d ON d.id = s.id SET s.nested_depth = d.depth'),
     );
     rows(e, '047', 'nested stacks given their depth', changed);
   } else {

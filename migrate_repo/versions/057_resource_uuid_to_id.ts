@@ -12,6 +12,7 @@
 import type { MigrateEngine } from '../../migrate/script/contract.js';
 import { rows } from '../lib/progress.js';
 import { hasColumn, MysqlState } from '../lib/mysql-state.js';
+import { withKeyedTemp } from '../lib/mysql-join.js';
 import { rebuildTable } from '../lib/sqlite-rebuild.js';
 
 const RENUMBER = 'SELECT id, ROW_NUMBER() OVER (ORDER BY created_at, id) AS rn FROM resource';
@@ -58,8 +59,8 @@ async function mysql(e: MigrateEngine): Promise<void> {
     await e.query('ALTER TABLE resource ADD COLUMN uuid VARCHAR(36), ADD COLUMN tmp_id INTEGER');
   }
   if (!s || hasColumn(s, 'resource', 'tmp_id') || !hasColumn(s, 'resource', 'uuid')) {
-    const changed = await e.execute(
-      `UPDATE resource r JOIN (${RENUMBER}) n ON n.id = r.id SET r.tmp_id = n.rn, r.uuid = r.id`,
+    const changed = await withKeyedTemp(e, { name: 'tmp_resource_rn', key: 'id', select: RENUMBER }, () =>
+      e.execute('UPDATE resource r JOIN tmp_resource_rn n ON n.id = r.id SET r.tmp_id = n.rn, r.uuid = r.id'),
     );
     rows(e, '057', 'resource ids renumbered by created_at', changed);
     await e.query(
