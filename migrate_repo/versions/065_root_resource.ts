@@ -11,6 +11,7 @@
 import type { MigrateEngine } from '../../migrate/script/contract.js';
 import { rows } from '../lib/progress.js';
 import { hasColumn, MysqlState } from '../lib/mysql-state.js';
+import { withKeyedTemp } from '../lib/mysql-join.js';
 
 const MAX_DEPTH = 1000;
 
@@ -51,16 +52,12 @@ export async function upgrade(migrate_engine: MigrateEngine): Promise<void> {
   // A write statement never starts with WITH: the engine's preview mode treats those as reads.
   const x = `(WITH RECURSIVE ${chain} ${roots}) x`;
   if (my) {
-    // MariaDB cannot index a recursive CTE: joining it to resource directly is a block-nested-loop
-    // join (resources x stacks). Materialise the roots in a keyed temporary table first (per
-    // connection, gone if the step is interrupted; no implicit commit).
-    await e.query('DROP TEMPORARY TABLE IF EXISTS tmp_root_stack');
-    await e.query('CREATE TEMPORARY TABLE tmp_root_stack (sid VARBINARY(36) NOT NULL PRIMARY KEY, root VARCHAR(36))');
-    await e.execute(`INSERT INTO tmp_root_stack (sid, root) SELECT x.sid, x.root FROM ${x}`);
-    const changed = await e.execute(
-      'UPDATE resource r JOIN tmp_root_stack x ON r.stack_id = x.sid SET r.root_stack_id = x.root',
+    // MariaDB cannot index a recursive CTE: joined to resource directly it is a block-nested-loop
+    // join (resources x stacks). A keyed temporary table whose sid keeps stack.id's type and
+    // collation (so that the join can use its key).
+    const changed = await withKeyedTemp(e, { name: 'tmp_root_stack', key: 'sid', select: `SELECT x.sid, x.root FROM ${x}` }, () =>
+      e.execute('UPDATE resource r JOIN tmp_root_stack x ON r.stack_id = x.sid SET r.root_stack_id = x.root'),
     );
-    await e.query('DROP TEMPORARY TABLE tmp_root_stack');
     rows(e, '065', 'resources given their root stack', changed);
   } else {
     const changed = await e.execute(
