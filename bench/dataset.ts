@@ -53,7 +53,7 @@ export function datasetSql(backend: Backend, n: number): string[] {
     stmts.push(`INSERT INTO bench_seq WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < ${max}) SELECT n FROM s`);
   }
   // Pseudo-random but distinct created_at: a multiplicative permutation of 1..M (M prime-free).
-  const shuffled = (expr: string, m: number) => `((${expr}) * 7919) % ${m + 1}`;
+  const shuffled = (expr: string, m: number) => `(CAST(${expr} AS ${backend === "mysql" ? "SIGNED" : "BIGINT"}) * 7919) % ${m + 1}`;
   stmts.push(
     `INSERT INTO raw_template (id, created_at, updated_at, template, files) SELECT n, ${ts(shuffled('n', n))}, NULL, ${templateSql(backend === 'mysql' ? 'n' : 'CAST(n AS TEXT)', concat)}, '{}' FROM (${nums(n)}) q`,
   );
