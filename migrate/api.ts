@@ -17,7 +17,7 @@ import { parseUrl } from './url.js';
 import { preview } from './preview.js';
 import { needsTypeorm } from './script/detect.js';
 import { dropVersionRow, insertVersionRow, readVersion } from './version-table.js';
-import { runModule } from './script/load.js';
+import { runModule, sqlStatements } from './script/load.js';
 import { makeEngine } from './script/engine.js';
 import { openSession } from './session.js';
 import { adapterFor } from './dialect/adapter.js';
@@ -173,7 +173,6 @@ export async function test(
       });
       await inWriteTransaction({ session, adapter }, async () => {
         if (script.kind === 'sql') {
-          const { sqlStatements } = await import('./script/load.js');
           for (const s of sqlStatements(script, o.logger)) await engine.execute(s);
         } else {
           await runModule(script, direction, engine);

@@ -91,7 +91,7 @@ export async function execute(p: Extract<Parsed, { kind: 'run' }>, ctx: Ctx): Pr
       return;
     case 'upgrade':
     case 'downgrade': {
-      if (p.extras.preview_py && !p.extras.preview_sql) return previewPy(p.command.name, a, ctx, opts);
+      if (p.extras.preview_py && !p.extras.preview_sql) return previewPy(a, ctx, opts);
       const fn = p.command.name === 'upgrade' ? api.upgrade : api.downgrade;
       await fn(a.url!, a.repository!, a.version, { ...opts, previewSql: !!p.extras.preview_sql });
       return;
@@ -130,7 +130,6 @@ export async function execute(p: Extract<Parsed, { kind: 'run' }>, ctx: Ctx): Pr
 
 /** `--preview_py`: each step's script source. */
 async function previewPy(
-  direction: string,
   a: Readonly<Record<string, string>>,
   ctx: Ctx,
   opts: { logger: Logger },
@@ -146,5 +145,4 @@ async function previewPy(
     }
     ctx.io.out(`${sqlSource(s.script)}\n`);
   }
-  void direction;
 }

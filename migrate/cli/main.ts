@@ -2,8 +2,7 @@
  * `migrate` / `manage.js`: argv in, exit code out. The only place that prints and that turns
  * outcomes into exit codes: 0 success, 2 usage and known errors, 1 everything else.
  */
-import * as path from 'node:path';
-import { MigrateError, UsageError, describe } from '../errors.js';
+import { MigrateError, describe } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { COMMANDS, summary, type CommandDef } from './commands.js';
 import { CommandUsageError, parseArgs } from './parse.js';
@@ -125,4 +124,3 @@ function causeChain(e: Error): string {
   return out;
 }
 
-export { UsageError, path };
