@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { ConnectionError, MigrateError, UsageError } from '../../migrate/errors.js';
 import { loadRepository, type Repository } from '../../migrate/repository.js';
 import * as oslo from '../../migrate/oslo.js';
-import type { MigrateResult, RunOptions } from '../../migrate/runner.js';
+import type { MigrateResult, RunOptions } from '../../migrate/api.js';
 import type { Logger } from '../../migrate/script/contract.js';
 
 export const INIT_VERSION = 27;
@@ -33,7 +33,8 @@ export interface DbOptions {
   readonly retryIntervalS: number;
   readonly logSql?: boolean;
   readonly onStep?: RunOptions['onStep'];
-  readonly env?: RunOptions['env'];
+  /** Test hooks and environment-derived engine settings (heat/config's engineHooks). */
+  readonly hooks?: RunOptions['hooks'];
   /** Sleep used between connection attempts (injectable for tests). */
   readonly sleep?: (ms: number) => Promise<void>;
 }
@@ -89,7 +90,7 @@ function runOptions(o: DbOptions): oslo.SyncOptions {
     lockTimeoutMs: o.lockTimeoutMs,
     logSql: o.logSql,
     onStep: o.onStep,
-    env: o.env,
+    hooks: o.hooks,
   };
 }
 
