@@ -49,8 +49,6 @@ export interface PurgeOptions {
   readonly logger?: Logger;
   /** Between retries of a batch (injectable for tests). */
   readonly sleep?: (ms: number) => Promise<void>;
-  /** Called after each committed batch (progress; tests use it to interrupt). */
-  readonly onBatch?: (done: number, total: number) => void;
 }
 
 export const DEFAULT_BATCH_SIZE = 20;
@@ -161,50 +159,70 @@ function isRetryable(e: unknown): boolean {
   return errno === 1213 || errno === 1205 || code === '40P01' || code === '55P03' || code === '40001' || code === 'SQLITE_BUSY';
 }
 
-/** Deletes one batch of stacks and what becomes unreferenced; returns the rows deleted per table. */
-async function deleteBatch(m: EntityManager, ids: string[], timeLine: string): Promise<PurgeCounts> {
-  const n = zero();
-  const del = async (table: PurgeTable, entity: string, where: string, params: Record<string, unknown> = {}) => {
-    const r = await m.createQueryBuilder().delete().from(entity).where(where, { ids, ...params }).execute();
-    n[table] += r.affected ?? 0;
-  };
-  const ofStacks = (entity: string) => m.createQueryBuilder().subQuery().select('x.id').from(entity, 'x').where('x.stack_id IN (:...ids)').getQuery();
-  // Candidates, read before their stacks go: the batch's templates and credentials.
-  const refs = await m
-    .createQueryBuilder()
-    .select(['s.raw_template_id AS raw', 's.prev_raw_template_id AS prev', 's.user_creds_id AS creds'])
-    .from('Stack', 's')
-    .where('s.id IN (:...ids)', { ids })
-    .getRawMany<{ raw: number | null; prev: number | null; creds: number | null }>();
-  const templates = [...new Set(refs.flatMap((r) => [r.raw, r.prev]).filter((t) => t !== null).map(Number))];
-  const creds = [...new Set(refs.map((r) => r.creds).filter((c) => c !== null).map(Number))];
+const CHUNK = 2000;
 
-  await del('resource_data', 'ResourceData', `resource_id IN ${ofStacks('Resource')}`);
-  await del('watch_data', 'WatchData', `watch_rule_id IN ${ofStacks('WatchRule')}`);
-  await del('watch_rule', 'WatchRule', 'stack_id IN (:...ids)');
-  await del('snapshot', 'Snapshot', 'stack_id IN (:...ids)');
-  await del('stack_lock', 'StackLock', 'stack_id IN (:...ids)');
-  await del('stack_tag', 'StackTag', 'stack_id IN (:...ids)');
-  await del('event', 'Event', 'stack_id IN (:...ids)');
-  await del('sync_point', 'SyncPoint', 'stack_id IN (:...ids)');
-  await del('resource', 'Resource', 'stack_id IN (:...ids)');
-  // Re-checked: a stack the engine restored meanwhile is not deleted (nor, then, its children...
-  // which are gone already: the transaction is rolled back by the FK error instead of corrupting).
-  await del('stack', 'Stack', 'id IN (:...ids) AND deleted_at < :timeLine', { timeLine });
-  if (templates.length) {
-    await del(
-      'raw_template',
-      'RawTemplate',
-      'id IN (:...templates)' +
-        ' AND NOT EXISTS (SELECT 1 FROM stack s1 WHERE s1.raw_template_id = raw_template.id)' +
-        ' AND NOT EXISTS (SELECT 1 FROM stack s2 WHERE s2.prev_raw_template_id = raw_template.id)' +
-        ' AND NOT EXISTS (SELECT 1 FROM resource r WHERE r.current_template_id = raw_template.id)',
-      { templates },
-    );
-  }
-  if (creds.length) {
-    await del('user_creds', 'UserCreds', 'id IN (:...creds) AND NOT EXISTS (SELECT 1 FROM stack s WHERE s.user_creds_id = user_creds.id)', { creds });
-  }
+/**
+ * Deletes one batch of stacks and what becomes unreferenced; returns the rows deleted per table.
+ * The child rows are found with plain (non-locking) reads and deleted by primary key: a DELETE by
+ * `stack_id` may scan the table and wait on the rows a running engine holds (on MariaDB that made
+ * the engine's transaction a deadlock victim, which no retry on our side can prevent).
+ */
+async function deleteBatch(m: EntityManager, stackIds: string[], timeLine: string): Promise<PurgeCounts> {
+  const n = zero();
+  const select = async (entity: string, col: string, key: string, values: readonly unknown[]): Promise<unknown[]> => {
+    const out: unknown[] = [];
+    for (let i = 0; i < values.length; i += CHUNK) {
+      const rows = await m
+        .createQueryBuilder()
+        .select(`x.${col}`, 'v')
+        .from(entity, 'x')
+        .where(`x.${key} IN (:...values)`, { values: values.slice(i, i + CHUNK) })
+        .getRawMany<{ v: unknown }>();
+      for (const r of rows) if (r.v !== null) out.push(r.v);
+    }
+    return [...new Set(out)];
+  };
+  const del = async (table: PurgeTable, entity: string, col: string, values: readonly unknown[], extra = '', params: Record<string, unknown> = {}) => {
+    for (let i = 0; i < values.length; i += CHUNK) {
+      const r = await m
+        .createQueryBuilder()
+        .delete()
+        .from(entity)
+        .where(`${col} IN (:...values)${extra}`, { values: values.slice(i, i + CHUNK), ...params })
+        .execute();
+      n[table] += r.affected ?? 0;
+    }
+  };
+  // Candidates, read before their stacks go: the batch's templates and credentials.
+  const templates = [...new Set([...(await select('Stack', 'raw_template_id', 'id', stackIds)), ...(await select('Stack', 'prev_raw_template_id', 'id', stackIds))])];
+  const creds = await select('Stack', 'user_creds_id', 'id', stackIds);
+  const resources = await select('Resource', 'id', 'stack_id', stackIds);
+  const rules = await select('WatchRule', 'id', 'stack_id', stackIds);
+
+  await del('resource_data', 'ResourceData', 'id', await select('ResourceData', 'id', 'resource_id', resources));
+  await del('watch_data', 'WatchData', 'id', await select('WatchData', 'id', 'watch_rule_id', rules));
+  await del('watch_rule', 'WatchRule', 'id', rules);
+  await del('snapshot', 'Snapshot', 'id', await select('Snapshot', 'id', 'stack_id', stackIds));
+  await del('stack_lock', 'StackLock', 'stack_id', stackIds);
+  await del('stack_tag', 'StackTag', 'id', await select('StackTag', 'id', 'stack_id', stackIds));
+  await del('event', 'Event', 'id', await select('Event', 'id', 'stack_id', stackIds));
+  // sync_point has a composite key; it is small and short-lived, so by stack_id.
+  await del('sync_point', 'SyncPoint', 'stack_id', stackIds);
+  await del('resource', 'Resource', 'id', resources);
+  // Re-checked: a stack restored meanwhile is not deleted (its children are, in this transaction,
+  // so the foreign keys roll the batch back instead: nothing is lost).
+  await del('stack', 'Stack', 'id', stackIds, ' AND deleted_at < :timeLine', { timeLine });
+  // The keep rules inside the DELETE: a reference committed meanwhile by an engine is honoured.
+  await del(
+    'raw_template',
+    'RawTemplate',
+    'id',
+    templates,
+    ' AND NOT EXISTS (SELECT 1 FROM stack s1 WHERE s1.raw_template_id = raw_template.id)' +
+      ' AND NOT EXISTS (SELECT 1 FROM stack s2 WHERE s2.prev_raw_template_id = raw_template.id)' +
+      ' AND NOT EXISTS (SELECT 1 FROM resource r WHERE r.current_template_id = raw_template.id)',
+  );
+  await del('user_creds', 'UserCreds', 'id', creds, ' AND NOT EXISTS (SELECT 1 FROM stack s WHERE s.user_creds_id = user_creds.id)');
   return n;
 }
 
@@ -239,6 +257,7 @@ export async function purgeDeleted(db: HeatDb, o: PurgeOptions): Promise<PurgeCo
   const { stacks, links } = await expiredStacks(db.ds.manager, o);
   const batches = planBatches(stacks, links, o.batchSize ?? DEFAULT_BATCH_SIZE);
   o.logger?.info({ stacks: stacks.length, batches: batches.length, timeLine }, `purging ${stacks.length} stacks deleted before ${timeLine} in ${batches.length} batches`);
+  let lastLog = performance.now();
   for (let b = 0; b < batches.length; b++) {
     for (let attempt = 0; ; attempt++) {
       try {
@@ -252,7 +271,10 @@ export async function purgeDeleted(db: HeatDb, o: PurgeOptions): Promise<PurgeCo
         await sleep(ms);
       }
     }
-    o.onBatch?.(b + 1, batches.length);
+    if (b === 0 || b === batches.length - 1 || performance.now() - lastLog >= 1000) {
+      lastLog = performance.now();
+      o.logger?.info({ batch: b + 1, batches: batches.length }, `purge_deleted: batch ${b + 1} of ${batches.length} committed`);
+    }
   }
   return total;
 }

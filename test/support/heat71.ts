@@ -21,6 +21,8 @@ export interface Heat71 {
   /** A timestamp as Heat stores it on this backend. */
   ts(text: string): string;
   insert(table: string, row: Record<string, unknown>): Promise<void>;
+  /** Many rows with the same columns, in multi-row INSERTs. */
+  insertMany(table: string, rows: readonly Record<string, unknown>[]): Promise<void>;
   rows(table: string, orderBy?: string): Promise<Record<string, unknown>[]>;
   count(table: string, where?: string, params?: unknown[]): Promise<number>;
   /** Deletes every row of Heat's tables (children first): a fresh seed for the next test. */
@@ -71,6 +73,17 @@ export async function makeHeat71(dialect: TestDialect): Promise<Heat71> {
         `INSERT INTO ${q(table)} (${cols.map(q).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`,
         cols.map((c) => norm(row[c])),
       );
+    },
+    async insertMany(table, rows) {
+      if (!rows.length) return;
+      const cols = Object.keys(rows[0]!);
+      for (let i = 0; i < rows.length; i += 400) {
+        const chunk = rows.slice(i, i + 400);
+        await db.query(
+          `INSERT INTO ${q(table)} (${cols.map(q).join(', ')}) VALUES ${chunk.map(() => `(${cols.map(() => '?').join(', ')})`).join(', ')}`,
+          chunk.flatMap((r) => cols.map((c) => norm(r[c]))),
+        );
+      }
     },
     async rows(table, orderBy = 'id') {
       return db.query(`SELECT * FROM ${q(table)} ORDER BY ${orderBy}`);
