@@ -37,8 +37,20 @@ export class CryptError extends Error {
 const chars = (s: string) => [...s];
 const strict = new TextDecoder('utf-8', { fatal: true });
 
-/** The two 16-byte halves of a Fernet key made from Heat's key text. */
+const fernetCache = new Map<string, { signing: Buffer; encryption: Buffer }>();
+
+/** The two 16-byte halves of a Fernet key made from Heat's key text (derived once per key). */
 function fernetKeys(key: string): { signing: Buffer; encryption: Buffer } {
+  let keys = fernetCache.get(key);
+  if (!keys) {
+    keys = deriveFernetKeys(key);
+    if (fernetCache.size > 8) fernetCache.clear();
+    fernetCache.set(key, keys);
+  }
+  return keys;
+}
+
+function deriveFernetKeys(key: string): { signing: Buffer; encryption: Buffer } {
   const k = chars(key).length < 32 ? key + key : key;
   const k32 = Buffer.from(chars(k).slice(0, 32).join(''), 'utf8');
   if (k32.length !== 32) {
@@ -76,8 +88,17 @@ function utf8(b: Buffer, method: string): string {
   }
 }
 
+let ivPool = Buffer.alloc(0);
+/** 16 fresh random bytes, drawn from a pool refilled 4 KB at a time (one syscall per 256 IVs). */
+function freshIv(): Buffer {
+  if (ivPool.length < 16) ivPool = randomBytes(4096);
+  const iv = ivPool.subarray(0, 16);
+  ivPool = ivPool.subarray(16);
+  return iv;
+}
+
 /** A Fernet token of `plain`; `timestamp` (Unix seconds) and `iv` are for test vectors. */
-export function fernetEncrypt(plain: Buffer, key: string, timestamp = Math.floor(Date.now() / 1000), iv: Buffer = randomBytes(16)): string {
+export function fernetEncrypt(plain: Buffer, key: string, timestamp = Math.floor(Date.now() / 1000), iv: Buffer = freshIv()): string {
   const { signing, encryption } = fernetKeys(key);
   const c = createCipheriv('aes-128-cbc', encryption, iv);
   const head = Buffer.alloc(9);

@@ -27,7 +27,7 @@ export interface UpdateParamsOptions {
   readonly previousKey?: string;
   readonly now: Micros;
   readonly logger: Logger;
-  /** Rows per write transaction (default 500). */
+  /** Rows per UPDATE statement and transaction (default 500). */
   readonly batchSize?: number;
 }
 
@@ -133,8 +133,6 @@ interface ResourceRow {
   id: number;
   properties_data: string;
   properties_data_encrypted: unknown;
-  atomic_key: number | null;
-  engine_id: string | null;
 }
 
 /** The new environment text, or null when the row stays as it is. */
@@ -214,7 +212,7 @@ function rebuild(env: [string, string][], params: [string, string][], names: str
 }
 
 /** The new properties_data text and flag, or null when the row stays as it is. */
-function resourceChange(row: ResourceRow, o: UpdateParamsOptions, opener: Opener, warn: (m: string) => void): { data: string; flag: boolean } | null {
+function resourceChange(row: ResourceRow, o: UpdateParamsOptions, opener: Opener, warn: (m: string) => void): { data: string } | null {
   const encrypted = truthy(row.properties_data_encrypted);
   let props: [string, string][] | null;
   try {
@@ -239,7 +237,7 @@ function resourceChange(row: ResourceRow, o: UpdateParamsOptions, opener: Opener
         throw new HeatError(`${where(n)}: decrypted value is not JSON (wrong key?)`);
       }
     });
-    return { data: objectText(out), flag: false };
+    return { data: objectText(out) };
   }
   if (encrypted) {
     if (o.previousKey === undefined) return null;
@@ -249,9 +247,9 @@ function resourceChange(row: ResourceRow, o: UpdateParamsOptions, opener: Opener
       changed ||= r !== v;
       return [n, r];
     });
-    return changed ? { data: objectText(out), flag: true } : null;
+    return changed ? { data: objectText(out) } : null;
   }
-  return { data: objectText(props.map(([n, v]) => [n, JSON.stringify(encrypt(asciiJson(v), o.key))])), flag: true };
+  return { data: objectText(props.map(([n, v]) => [n, JSON.stringify(encrypt(asciiJson(v), o.key))])) };
 }
 
 async function* pages<T extends { id: number }>(db: HeatDb, entity: string, columns: string[], where: string): AsyncGenerator<T[]> {
@@ -273,7 +271,7 @@ async function* pages<T extends { id: number }>(db: HeatDb, entity: string, colu
 }
 
 const TEMPLATE_COLUMNS = ['id', 'template', 'environment'];
-const RESOURCE_COLUMNS = ['id', 'properties_data', 'properties_data_encrypted', 'atomic_key', 'engine_id'];
+const RESOURCE_COLUMNS = ['id', 'properties_data', 'properties_data_encrypted'];
 
 export async function updateParams(db: HeatDb, o: UpdateParamsOptions): Promise<UpdateParamsResult> {
   const opener = new Opener(o);
@@ -291,42 +289,56 @@ export async function updateParams(db: HeatDb, o: UpdateParamsOptions): Promise<
   const batch = o.batchSize ?? 500;
   let templates = 0;
   let resources = 0;
-  const write = async (fn: (m: EntityManager) => Promise<void>) => db.ds.transaction(fn);
+  /**
+   * One UPDATE per batch of rows, in its own transaction: `col = CASE id WHEN :i0 THEN :v0 ... END`
+   * (values bound as text: no JSON transformer, since the text is ours, and no Date conversion).
+   */
+  const write = async (entity: string, col: string, rows: readonly (readonly [number, string])[], set: Record<string, () => string>, params: Record<string, unknown>) => {
+    for (let i = 0; i < rows.length; i += batch) {
+      const chunk = rows.slice(i, i + batch);
+      const values: Record<string, unknown> = { ...params, ids: chunk.map(([id]) => id) };
+      const cases = chunk.map(([id, v], k) => {
+        values[`i${k}`] = id;
+        values[`v${k}`] = v;
+        return `WHEN :i${k} THEN :v${k}`;
+      });
+      await db.ds.transaction((m: EntityManager) =>
+        m
+          .createQueryBuilder()
+          .update(entity)
+          .set({ [col]: () => `CASE id ${cases.join(' ')} END`, ...set })
+          .where('id IN (:...ids)', values)
+          .execute(),
+      );
+    }
+  };
 
   for await (const rows of pages<TemplateRow>(db, 'RawTemplate', TEMPLATE_COLUMNS, '')) {
-    const changes = rows.map((r) => [r, templateChange(r, o, opener, warn)] as const).filter(([, c]) => c !== null);
-    for (let i = 0; i < changes.length; i += batch) {
-      await write(async (m) => {
-        for (const [r, env] of changes.slice(i, i + batch)) {
-          await m
-            .createQueryBuilder()
-            .update('RawTemplate')
-            // Bound as text: no JSON transformer (the text is ours), no Date conversion.
-            .set({ environment: () => ':env', updated_at: () => ':now' })
-            .where('id = :id', { id: r.id, env, now })
-            .execute();
-        }
-      });
-      templates += Math.min(batch, changes.length - i);
-    }
+    const changes = rows.flatMap((r) => {
+      const env = templateChange(r, o, opener, warn);
+      return env === null ? [] : [[r.id, env] as const];
+    });
+    await write('RawTemplate', 'environment', changes, { updated_at: () => ':now' }, { now });
+    templates += changes.length;
   }
+  const flag = o.direction === 'encrypt';
   for await (const rows of pages<ResourceRow>(db, 'Resource', RESOURCE_COLUMNS, 'x.properties_data IS NOT NULL')) {
-    const changes = rows.map((r) => [r, resourceChange(r, o, opener, warn)] as const).filter(([, c]) => c !== null);
-    for (let i = 0; i < changes.length; i += batch) {
-      await write(async (m) => {
-        for (const [r, c] of changes.slice(i, i + batch)) {
-          // Locked rows (engine_id set) are rewritten but keep atomic_key, as Heat's flush does.
-          const key = r.engine_id === null ? (r.atomic_key === null ? 1 : Number(r.atomic_key) + 1) : r.atomic_key;
-          await m
-            .createQueryBuilder()
-            .update('Resource')
-            .set({ properties_data: () => ':data', properties_data_encrypted: () => ':flag', atomic_key: () => ':key' })
-            .where('id = :id', { id: r.id, data: c!.data, flag: db.dialect === 'postgresql' ? c!.flag : c!.flag ? 1 : 0, key })
-            .execute();
-        }
-      });
-      resources += Math.min(batch, changes.length - i);
-    }
+    const changes = rows.flatMap((r) => {
+      const c = resourceChange(r, o, opener, warn);
+      return c === null ? [] : [[r.id, c.data] as const];
+    });
+    await write(
+      'Resource',
+      'properties_data',
+      changes,
+      {
+        properties_data_encrypted: () => ':flag',
+        // Locked rows (engine_id set) are rewritten but keep atomic_key, as Heat's flush does.
+        atomic_key: () => 'CASE WHEN engine_id IS NULL THEN COALESCE(atomic_key, 0) + 1 ELSE atomic_key END',
+      },
+      { flag: db.dialect === 'postgresql' ? flag : flag ? 1 : 0 },
+    );
+    resources += changes.length;
   }
   for (const w of warnings) o.logger.warn(w);
   o.logger.info({ templates, resources }, `update_params ${o.direction}: rewrote ${templates} templates and ${resources} resources`);

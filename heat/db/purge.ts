@@ -161,6 +161,46 @@ function isRetryable(e: unknown): boolean {
 
 const CHUNK = 2000;
 
+interface Found {
+  t: string;
+  id: string;
+  a: number | null;
+  b: number | null;
+  c: number | null;
+}
+
+/**
+ * Everything a batch deletes, found in one round trip: the stacks (with their template and
+ * credential ids) and the keys of their child rows. Plain reads: no row locks.
+ * Raw SQL because TypeORM's QueryBuilder has no UNION; the driver's own placeholders are made by
+ * TypeORM (escapeQueryWithParameters).
+ */
+async function batchRows(m: EntityManager, stackIds: string[]): Promise<Found[]> {
+  const text = m.connection.driver.options.type === 'mysql' ? 'CHAR' : 'TEXT';
+  const k = (col: string) => `CAST(${col} AS ${text})`;
+  const child = (t: string, key: string, from: string, where: string) => `SELECT '${t}' AS t, ${k(key)} AS id, NULL AS a, NULL AS b, NULL AS c FROM ${from} WHERE ${where} IN (:...ids)`;
+  const sql = [
+    'SELECT \'stack\' AS t, s.id AS id, s.raw_template_id AS a, s.prev_raw_template_id AS b, s.user_creds_id AS c FROM stack s WHERE s.id IN (:...ids)',
+    child('resource', 'x.id', 'resource x', 'x.stack_id'),
+    child('resource_data', 'd.id', 'resource_data d INNER JOIN resource x ON x.id = d.resource_id', 'x.stack_id'),
+    child('event', 'x.id', 'event x', 'x.stack_id'),
+    child('snapshot', 'x.id', 'snapshot x', 'x.stack_id'),
+    child('stack_tag', 'x.id', 'stack_tag x', 'x.stack_id'),
+    child('stack_lock', 'x.stack_id', 'stack_lock x', 'x.stack_id'),
+    child('sync_point', 'x.stack_id', 'sync_point x', 'x.stack_id'),
+    child('watch_rule', 'x.id', 'watch_rule x', 'x.stack_id'),
+    child('watch_data', 'd.id', 'watch_data d INNER JOIN watch_rule x ON x.id = d.watch_rule_id', 'x.stack_id'),
+  ].join(' UNION ALL ');
+  const out: Found[] = [];
+  for (let i = 0; i < stackIds.length; i += CHUNK) {
+    const [q, params] = m.connection.driver.escapeQueryWithParameters(sql, { ids: stackIds.slice(i, i + CHUNK) });
+    const rows = (await m.query(q, params)) as { t: string; id: unknown; a: unknown; b: unknown; c: unknown }[];
+    const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+    for (const r of rows) out.push({ t: String(r.t), id: String(r.id), a: num(r.a), b: num(r.b), c: num(r.c) });
+  }
+  return out;
+}
+
 /**
  * Deletes one batch of stacks and what becomes unreferenced; returns the rows deleted per table.
  * The child rows are found with plain (non-locking) reads and deleted by primary key: a DELETE by
@@ -169,19 +209,6 @@ const CHUNK = 2000;
  */
 async function deleteBatch(m: EntityManager, stackIds: string[], timeLine: string): Promise<PurgeCounts> {
   const n = zero();
-  const select = async (entity: string, col: string, key: string, values: readonly unknown[]): Promise<unknown[]> => {
-    const out: unknown[] = [];
-    for (let i = 0; i < values.length; i += CHUNK) {
-      const rows = await m
-        .createQueryBuilder()
-        .select(`x.${col}`, 'v')
-        .from(entity, 'x')
-        .where(`x.${key} IN (:...values)`, { values: values.slice(i, i + CHUNK) })
-        .getRawMany<{ v: unknown }>();
-      for (const r of rows) if (r.v !== null) out.push(r.v);
-    }
-    return [...new Set(out)];
-  };
   const del = async (table: PurgeTable, entity: string, col: string, values: readonly unknown[], extra = '', params: Record<string, unknown> = {}) => {
     for (let i = 0; i < values.length; i += CHUNK) {
       const r = await m
@@ -193,22 +220,22 @@ async function deleteBatch(m: EntityManager, stackIds: string[], timeLine: strin
       n[table] += r.affected ?? 0;
     }
   };
-  // Candidates, read before their stacks go: the batch's templates and credentials.
-  const templates = [...new Set([...(await select('Stack', 'raw_template_id', 'id', stackIds)), ...(await select('Stack', 'prev_raw_template_id', 'id', stackIds))])];
-  const creds = await select('Stack', 'user_creds_id', 'id', stackIds);
-  const resources = await select('Resource', 'id', 'stack_id', stackIds);
-  const rules = await select('WatchRule', 'id', 'stack_id', stackIds);
+  const found = await batchRows(m, stackIds);
+  const ids = (t: string) => found.filter((r) => r.t === t).map((r) => r.id);
+  const stacks = found.filter((r) => r.t === 'stack');
+  const templates = [...new Set(stacks.flatMap((r) => [r.a, r.b]).filter((x) => x !== null).map(Number))];
+  const creds = [...new Set(stacks.map((r) => r.c).filter((x) => x !== null).map(Number))];
 
-  await del('resource_data', 'ResourceData', 'id', await select('ResourceData', 'id', 'resource_id', resources));
-  await del('watch_data', 'WatchData', 'id', await select('WatchData', 'id', 'watch_rule_id', rules));
-  await del('watch_rule', 'WatchRule', 'id', rules);
-  await del('snapshot', 'Snapshot', 'id', await select('Snapshot', 'id', 'stack_id', stackIds));
-  await del('stack_lock', 'StackLock', 'stack_id', stackIds);
-  await del('stack_tag', 'StackTag', 'id', await select('StackTag', 'id', 'stack_id', stackIds));
-  await del('event', 'Event', 'id', await select('Event', 'id', 'stack_id', stackIds));
+  await del('resource_data', 'ResourceData', 'id', ids('resource_data'));
+  await del('watch_data', 'WatchData', 'id', ids('watch_data'));
+  await del('watch_rule', 'WatchRule', 'id', ids('watch_rule'));
+  await del('snapshot', 'Snapshot', 'id', ids('snapshot'));
+  await del('stack_lock', 'StackLock', 'stack_id', ids('stack_lock'));
+  await del('stack_tag', 'StackTag', 'id', ids('stack_tag'));
+  await del('event', 'Event', 'id', ids('event'));
   // sync_point has a composite key; it is small and short-lived, so by stack_id.
-  await del('sync_point', 'SyncPoint', 'stack_id', stackIds);
-  await del('resource', 'Resource', 'id', resources);
+  await del('sync_point', 'SyncPoint', 'stack_id', [...new Set(ids('sync_point'))]);
+  await del('resource', 'Resource', 'id', ids('resource'));
   // Re-checked: a stack restored meanwhile is not deleted (its children are, in this transaction,
   // so the foreign keys roll the batch back instead: nothing is lost).
   await del('stack', 'Stack', 'id', stackIds, ' AND deleted_at < :timeLine', { timeLine });
