@@ -87,7 +87,7 @@ export const COMMANDS: readonly CommandSpec[] = [
         help: 'Granularity to use for the age argument (default: days).',
       },
       { long: 'project-id', short: 'p', dest: 'projectId', kind: 'string', metavar: 'PROJECT_ID', help: 'Only purge the stacks of this project (stack.tenant).' },
-      { long: 'batch_size', short: 'b', dest: 'batchSize', kind: 'string', metavar: 'BATCH_SIZE', help: 'Number of stacks to delete per transaction (default: 20).' },
+      { long: 'batch_size', short: 'b', dest: 'batchSize', kind: 'string', metavar: 'BATCH_SIZE', help: 'Number of stacks to delete per transaction (default: 200).' },
       { long: 'dry-run', dest: 'dryRun', kind: 'boolean', help: 'Print, per table, how many rows would be deleted, and change nothing.' },
     ],
     positionals: [{ name: 'age', optional: true, help: 'How long to preserve deleted data (default: 90).' }],

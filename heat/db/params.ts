@@ -290,26 +290,28 @@ export async function updateParams(db: HeatDb, o: UpdateParamsOptions): Promise<
   let templates = 0;
   let resources = 0;
   /**
-   * One UPDATE per batch of rows, in its own transaction: `col = CASE id WHEN :i0 THEN :v0 ... END`
-   * (values bound as text: no JSON transformer, since the text is ours, and no Date conversion).
+   * One UPDATE per batch of rows, in its own transaction, joined to the batch's (id, text) pairs.
+   * Raw SQL because TypeORM's QueryBuilder has no UPDATE ... JOIN/FROM a derived table; the
+   * parameters are bound (TypeORM makes the driver's placeholders). A `CASE id WHEN ...` in one
+   * QueryBuilder UPDATE said the same ten times slower on MariaDB (0.3 s per 500 rows).
    */
-  const write = async (entity: string, col: string, rows: readonly (readonly [number, string])[], set: Record<string, () => string>, params: Record<string, unknown>) => {
+  const write = async (table: string, col: string, rows: readonly (readonly [number, string])[], set: string, params: Record<string, unknown>) => {
     for (let i = 0; i < rows.length; i += batch) {
       const chunk = rows.slice(i, i + batch);
-      const values: Record<string, unknown> = { ...params, ids: chunk.map(([id]) => id) };
-      const cases = chunk.map(([id, v], k) => {
+      const values: Record<string, unknown> = { ...params };
+      chunk.forEach(([id, v], k) => {
         values[`i${k}`] = id;
         values[`v${k}`] = v;
-        return `WHEN :i${k} THEN :v${k}`;
       });
-      await db.ds.transaction((m: EntityManager) =>
-        m
-          .createQueryBuilder()
-          .update(entity)
-          .set({ [col]: () => `CASE id ${cases.join(' ')} END`, ...set })
-          .where('id IN (:...ids)', values)
-          .execute(),
-      );
+      const pairs = chunk.map((_, k) => (db.dialect === 'postgresql' ? `(CAST(:i${k} AS INTEGER), CAST(:v${k} AS TEXT))` : `(:i${k}, :v${k})`)).join(', ');
+      const sql =
+        db.dialect === 'mysql'
+          ? `UPDATE ${table} x INNER JOIN (${chunk.map((_, k) => `SELECT :i${k} AS id, :v${k} AS v`).join(' UNION ALL ')}) t ON t.id = x.id SET x.${col} = t.v, ${set}`
+          : db.dialect === 'postgresql'
+            ? `UPDATE ${table} SET ${col} = t.v, ${set} FROM (VALUES ${pairs}) AS t(id, v) WHERE ${table}.id = t.id`
+            : `UPDATE ${table} SET ${col} = t.v, ${set} FROM (SELECT column1 AS id, column2 AS v FROM (VALUES ${pairs})) AS t WHERE ${table}.id = t.id`;
+      const [q, p] = db.ds.driver.escapeQueryWithParameters(sql, values);
+      await db.ds.transaction((m: EntityManager) => m.query(q, p));
     }
   };
 
@@ -318,7 +320,7 @@ export async function updateParams(db: HeatDb, o: UpdateParamsOptions): Promise<
       const env = templateChange(r, o, opener, warn);
       return env === null ? [] : [[r.id, env] as const];
     });
-    await write('RawTemplate', 'environment', changes, { updated_at: () => ':now' }, { now });
+    await write('raw_template', 'environment', changes, 'updated_at = :now', { now });
     templates += changes.length;
   }
   const flag = o.direction === 'encrypt';
@@ -328,14 +330,11 @@ export async function updateParams(db: HeatDb, o: UpdateParamsOptions): Promise<
       return c === null ? [] : [[r.id, c.data] as const];
     });
     await write(
-      'Resource',
+      'resource',
       'properties_data',
       changes,
-      {
-        properties_data_encrypted: () => ':flag',
-        // Locked rows (engine_id set) are rewritten but keep atomic_key, as Heat's flush does.
-        atomic_key: () => 'CASE WHEN engine_id IS NULL THEN COALESCE(atomic_key, 0) + 1 ELSE atomic_key END',
-      },
+      // Locked rows (engine_id set) are rewritten but keep atomic_key, as Heat's flush does.
+      'properties_data_encrypted = :flag, atomic_key = CASE WHEN engine_id IS NULL THEN COALESCE(atomic_key, 0) + 1 ELSE atomic_key END',
       { flag: db.dialect === 'postgresql' ? flag : flag ? 1 : 0 },
     );
     resources += changes.length;

@@ -51,7 +51,7 @@ export interface PurgeOptions {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
-export const DEFAULT_BATCH_SIZE = 20;
+export const DEFAULT_BATCH_SIZE = 200;
 const RETRY_DELAYS_MS = [500, 1000, 2000];
 
 const zero = (): PurgeCounts => Object.fromEntries(PURGE_TABLES.map((t) => [t, 0])) as PurgeCounts;

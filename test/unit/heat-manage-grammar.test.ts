@@ -9,6 +9,7 @@ import { parseArgs } from '../../heat/cmd/grammar.js';
 import { pad, purgeTimeLine } from '../../heat/cmd/commands.js';
 import { parseNaive, pyText, sqlText, resolveNow, MIN_MICROS } from '../../heat/common/timeutils.js';
 import { serviceStatus } from '../../heat/db/service.js';
+import { DEFAULT_BATCH_SIZE } from '../../heat/db/purge.js';
 import { members, objectText, asciiJson } from '../../heat/common/json-text.js';
 
 function run(argv: string[]) {
@@ -67,6 +68,7 @@ describe('grammar', () => {
     }
     const h = parseArgs(['purge_deleted', '-h']) as { text: string };
     for (const s of ['--granularity', '{days,hours,minutes,seconds}', '--project-id', '--batch_size', '--dry-run', 'age']) assert.ok(h.text.includes(s), s);
+    assert.ok(h.text.includes(`(default: ${DEFAULT_BATCH_SIZE})`), 'the help states the batch size the code uses');
     assert.equal(parseArgs(['--version']).kind, 'version');
   });
 });
