@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { datasetSql } from './dataset.js';
+import { casePurge } from './purge.js';
 import { DIST, ROOT, fmt, freshDb, heatManage, stat, timed, type Backend, type Sample, type Stat } from './lib.js';
 
 interface Row {
@@ -33,6 +34,7 @@ function args() {
     sizes: get('sizes', '1000').split(',').map(Number),
     dataRuns: Number(get('data-runs', '1')),
     json: get('json', ''),
+    batches: get('batches', '20').split(',').map(Number),
   };
 }
 
@@ -241,6 +243,13 @@ async function main() {
     if (o.cases.includes('noop')) caseNoop(b, o.runs, bare);
     if (o.cases.includes('steps')) caseSteps(b, Math.min(o.runs, 3), bare);
     if (o.cases.includes('data') && b !== 'sqlite') for (const n of o.sizes) caseData(b, n, o.dataRuns);
+    if (o.cases.includes('purge') && b !== 'sqlite') {
+      for (const n of o.sizes) {
+        const r = casePurge(b, n, o.dataRuns, o.batches);
+        r.rows.forEach(add);
+        notes.push(...r.notes);
+      }
+    }
   }
   const lines = [
     '| case | backend | what | median s | min-max s | peak MB | note |',

@@ -1,10 +1,12 @@
 /**
- * `heat-manage [global options] db_sync [version] | db_version`.
+ * `heat-manage [global options] COMMAND [args]`: db_sync, db_version, purge_deleted,
+ * update_params, resource_data_list, service (grammar.ts holds the grammar and the help texts).
  *
- * Global options as oslo.config gives them (--config-file, --config-dir, --debug/-d, --verbose,
- * --version, --help, COMMAND --help). The only place that prints: `db_version` prints the bare
- * number on stdout; `db_sync` prints nothing on success (progress goes to the log on stderr);
- * errors are `ERROR: <message>` on stderr with exit 1; usage errors exit 2.
+ * The only place that prints, and the one place that turns outcomes into exit codes: results on
+ * stdout (`db_version`'s number, `resource_data_list`, `service list|clean`, `--dry-run`), logs on
+ * stderr; errors are `ERROR: <message>` on stderr with exit 1; usage errors exit 2.
+ * Start-up: db_sync and db_version load neither yargs nor TypeORM (bare drivers); the management
+ * commands load TypeORM (./commands.ts) only when they run.
  */
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -13,7 +15,7 @@ import { createLogger } from '../../migrate/logger.js';
 import type { Logger } from '../../migrate/script/contract.js';
 import { maskPassword, redact, parseUrl } from '../../migrate/url.js';
 import type { StepEvent } from '../../migrate/migrator.js';
-import { COMMANDS, OPTIONS, fastParse, type Args } from './options.js';
+import { parseArgs, usageLine, PROG, type Parsed } from './grammar.js';
 
 export interface ManageIo {
   readonly out: (s: string) => void;
@@ -40,75 +42,6 @@ function packageVersion(): string {
   }
 }
 
-type Parsed = { kind: 'run'; args: Args } | { kind: 'output'; text: string; code: number };
-
-/** Parses argv with yargs, capturing help/version/usage output instead of printing or exiting. */
-async function parse(argv: readonly string[]): Promise<Parsed> {
-  const fast = fastParse(argv);
-  if (fast) return { kind: 'run', args: fast };
-  const { default: yargs } = await import('yargs');
-  let y = yargs([...argv])
-    .scriptName('heat-manage')
-    .usage('Usage: $0 [options] <command> [args]')
-    .parserConfiguration({ 'camel-case-expansion': true, 'boolean-negation': false });
-  for (const o of OPTIONS) {
-    // A string option takes one value per occurrence, as in oslo.config:
-    // `--config-file A --config-file B db_sync` (an array option would swallow the command).
-    y = y.option(o.name, {
-      alias: o.alias,
-      type: o.type,
-      describe: o.describe,
-      ...(o.type === 'string' ? { nargs: 1, requiresArg: true } : { default: false }),
-    });
-  }
-  for (const c of COMMANDS) {
-    y = y.command(c.usage, c.describe, (b) =>
-      c.name === 'db_sync' ? b.positional('VERSION', { type: 'string', describe: 'Target schema version (default: the latest)' }) : b,
-    );
-  }
-  y = y
-    .demandCommand(1, 'a command is required: db_sync or db_version')
-    .strict()
-    .help()
-    .alias('help', 'h')
-    .version(packageVersion())
-    .exitProcess(false)
-    .wrap(100);
-  return new Promise<Parsed>((resolve) => {
-    y.parse([...argv], {}, (err, a, output) => {
-      if (err) {
-        resolve({ kind: 'output', code: 2, text: `heat-manage: error: ${err.message}\nTry 'heat-manage --help'.\n` });
-        return;
-      }
-      if (output) {
-        resolve({ kind: 'output', code: 0, text: output.endsWith('\n') ? output : `${output}\n` });
-        return;
-      }
-      const av = a as unknown as Record<string, unknown>;
-      const many = (v: unknown) => (v === undefined ? undefined : ([] as string[]).concat(v as string | string[]));
-      const last = (v: unknown) => (v === undefined ? undefined : many(v)!.at(-1));
-      resolve({
-        kind: 'run',
-        args: {
-          command: String((a as { _: unknown[] })._[0]) as Args['command'],
-          version: av.VERSION === undefined ? undefined : String(av.VERSION),
-          configFile: many(av.configFile),
-          configDir: last(av.configDir),
-          debug: !!av.debug,
-          verbose: !!av.verbose,
-          logJson: !!av.logJson,
-        },
-      });
-    });
-  });
-}
-
-/** `db_sync -1` would be read as an option by any getopt-style parser: say what is wrong instead. */
-function negativeVersion(argv: readonly string[]): string | undefined {
-  const i = argv.indexOf('db_sync');
-  return i < 0 ? undefined : argv.slice(i + 1).find((w) => /^-\d+$/.test(w));
-}
-
 function stepLogger(logger: Logger) {
   const pad = (n: number) => String(n).padStart(3, '0');
   return (e: StepEvent) => {
@@ -126,18 +59,31 @@ function stepLogger(logger: Logger) {
 
 /** heat-manage: argv in, exit code out; never throws. */
 export async function main(argv: readonly string[], io: ManageIo = defaultIo()): Promise<number> {
-  const negative = negativeVersion(argv);
-  if (negative) {
-    io.err(`heat-manage: error: version should be a non-negative integer (a Heat schema version, 28 or above), got '${negative}'\n`);
+  const r = parseArgs(argv);
+  if (r.kind === 'help') {
+    io.out(r.text);
+    return 0;
+  }
+  if (r.kind === 'version') {
+    io.out(`${packageVersion()}\n`);
+    return 0;
+  }
+  if (r.kind === 'usage') {
+    io.err(`${PROG}: error: ${r.message}\n${usageLine(r.command)}  (see '${PROG}${r.command ? ` ${r.command.name}` : ''} --help')\n`);
     return 2;
   }
-  const parsed = await parse(argv);
-  if (parsed.kind === 'output') {
-    (parsed.code === 0 ? io.out : io.err)(parsed.text);
-    return parsed.code;
-  }
-  const a = parsed.args;
-  let secret: string | undefined;
+  const p: Parsed = r.parsed;
+  const a = {
+    command: p.command.name,
+    version: p.positionals.version,
+    configFile: p.globals.configFile as string[] | undefined,
+    configDir: p.globals.configDir as string | undefined,
+    debug: !!p.globals.debug,
+    verbose: !!p.globals.verbose,
+    logJson: !!p.globals.logJson,
+  };
+  // Never echoed: the database password, the encryption keys (configured and given).
+  const secrets: (string | undefined)[] = [p.positionals.previous_encryption_key];
   let logger: Logger | undefined;
   try {
     const { loadHeatConfig } = await import('../config/index.js');
@@ -149,7 +95,7 @@ export async function main(argv: readonly string[], io: ManageIo = defaultIo()):
       homeDir: io.homeDir,
       cwd: io.cwd,
     });
-    secret = safePassword(cfg.database.connection);
+    secrets.push(safePassword(cfg.database.connection), cfg.authEncryptionKey);
     try {
       logger = createLogger({
         level: cfg.debug ? 'debug' : 'info',
@@ -167,7 +113,11 @@ export async function main(argv: readonly string[], io: ManageIo = defaultIo()):
       { database: maskPassword(cfg.database.connection), source: cfg.database.connectionSource },
       `using database ${maskPassword(cfg.database.connection)} (${cfg.database.connectionSource})`,
     );
-    for (const p of parseUrl(cfg.database.connection).ignoredParams) logger.warn(`ignoring unknown URL parameter '${p}'`);
+    for (const q of parseUrl(cfg.database.connection).ignoredParams) logger.warn(`ignoring unknown URL parameter '${q}'`);
+    if (p.command.typeorm) {
+      const { runManagement } = await import('./commands.js');
+      return await runManagement(p, { cfg, logger, io });
+    }
     const db = await import('../db/migration.js');
     const opts = {
       url: cfg.database.connection,
@@ -191,13 +141,13 @@ export async function main(argv: readonly string[], io: ManageIo = defaultIo()):
     );
     return 0;
   } catch (e) {
-    const msg = redact(describe(e), secret);
+    const msg = redactAll(describe(e), secrets);
     if (e instanceof UsageError) {
       io.err(`heat-manage: error: ${msg}\n`);
       return 2;
     }
     io.err(`ERROR: ${msg}\n`);
-    if (a.debug && e instanceof Error && e.stack) io.err(`${redact(e.stack, secret)}\n`);
+    if (a.debug && e instanceof Error && e.stack) io.err(`${redactAll(e.stack, secrets)}\n`);
     if (!(e instanceof MigrateError) && !(e instanceof Error && e.name === 'ConfigError') && logger) {
       try {
         logger.error({ err: msg }, 'unexpected error');
@@ -211,6 +161,10 @@ export async function main(argv: readonly string[], io: ManageIo = defaultIo()):
 
 /** A start-up problem of heat-manage itself (printed as `ERROR: <message>`, exit 1). */
 class HeatManageError extends MigrateError {}
+
+function redactAll(text: string, secrets: readonly (string | undefined)[]): string {
+  return secrets.reduce<string>((t, s) => (s ? redact(t, s) : t), text);
+}
 
 function safePassword(url: string): string | undefined {
   try {

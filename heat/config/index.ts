@@ -41,6 +41,8 @@ export interface HeatConfig {
     /** Seconds to wait for the migration lock ([database] migration_lock_timeout). */
     readonly lockTimeout: number;
   };
+  /** `[DEFAULT] auth_encryption_key` (Heat's default when unset). Secret: never print it. */
+  readonly authEncryptionKey: string;
   readonly debug: boolean;
   readonly verbose: boolean;
   /** oslo.log's file: log_dir joined with log_file (or `heat-manage.log`), absolute; null: none. */
@@ -144,15 +146,20 @@ export function loadHeatConfig(src: ConfigSources): HeatConfig {
   Object.defineProperty(database, 'toJSON', { value: masked });
   Object.defineProperty(database, Symbol.for('nodejs.util.inspect.custom'), { value: masked });
 
-  return deepFreeze({
+  const authEncryptionKey = read(OPTIONS.authEncryptionKey)!.text;
+  const config = {
     database,
+    authEncryptionKey,
     debug: boolean(OPTIONS.debug),
     verbose: boolean(OPTIONS.verbose),
     logFile,
     configFiles: paths,
     warnings,
     engineHooks: hooksFromEnv(src.env),
-  });
+  };
+  // The key is a secret: keep it out of JSON.stringify / util.inspect of the whole config.
+  Object.defineProperty(config, 'authEncryptionKey', { value: authEncryptionKey, enumerable: false });
+  return deepFreeze(config);
 }
 
 /** "mysql://heat:***@db/heat (from /etc/heat/heat.conf:[database] connection)", for logs. */

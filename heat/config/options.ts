@@ -66,6 +66,14 @@ export const OPTIONS = {
     default: '120',
     min: { value: 0, hint: 'use a number of seconds >= 0' },
   },
+  /** Heat's key for encrypted parameters, properties and resource data (heat/common/crypt.py). */
+  authEncryptionKey: {
+    group: 'DEFAULT',
+    name: 'auth_encryption_key',
+    type: 'string',
+    secret: true,
+    default: 'notgood but just long enough i t',
+  },
   debug: { group: 'DEFAULT', name: 'debug', type: 'boolean', default: 'false' },
   /** Removed from oslo.log long ago, still found in old heat.conf files. */
   verbose: { group: 'DEFAULT', name: 'verbose', type: 'boolean', default: 'false' },

@@ -1,0 +1,168 @@
+/**
+ * The management commands' data layer: a TypeORM DataSource over Heat's tables, opened from the
+ * same `[database] connection` URL as db_sync (migrate/url.ts parses and masks it), with the
+ * `heatEntitiesFor(dialect)` entities and oslo.db's connect retries (max_retries/retry_interval).
+ *
+ *   const db = await openHeatDb({ url, logger, maxRetries: 10, retryIntervalS: 10 });
+ *   try { await checkSchemaVersion(db); ... db.ds.getRepository<Service>('Service') ... }
+ *   finally { await db.close(); }
+ *
+ * Timestamps are read as text (mysql2 `dateStrings`, a pg parser for `timestamp`), so that no
+ * driver converts them through a local-time JS Date and microseconds survive: see
+ * heat/common/timeutils.ts. db_sync and db_version do not use this module (bare drivers, faster).
+ */
+import type { DataSource, Logger as OrmLogger } from 'typeorm';
+import { ConnectionError, InvalidUrlError } from '../../migrate/errors.js';
+import type { Logger } from '../../migrate/script/contract.js';
+import { maskPassword, parseUrl, redact, type ParsedUrl } from '../../migrate/url.js';
+import { HeatError, withRetries } from './migration.js';
+import { heatEntitiesFor, type HeatDialect } from './models.js';
+
+/** The schema version this heat-manage knows (Heat 6.0.0 "Mitaka"). */
+export const SCHEMA_VERSION = 71;
+
+export interface HeatDb {
+  readonly ds: DataSource;
+  readonly dialect: HeatDialect;
+  /** The URL with its password masked. */
+  readonly safeUrl: string;
+  close(): Promise<void>;
+}
+
+export interface HeatDbOptions {
+  readonly url: string;
+  readonly logger: Logger;
+  readonly maxRetries: number;
+  readonly retryIntervalS: number;
+  /** Log every statement (not its parameters) at debug level. */
+  readonly logSql?: boolean;
+  /** Connections in the pool (default 2). */
+  readonly poolSize?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+const RETRYABLE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|PROTOCOL_CONNECTION_LOST|ER_CON_COUNT_ERROR|57P0[123]|53300|timeout expired|Connection terminated|the database system is (starting up|shutting down)/i;
+
+function connectError(e: unknown, url: ParsedUrl, safeUrl: string): ConnectionError {
+  const err = e as { code?: string; errno?: number; message?: string };
+  const msg = redact(String(err.message ?? e), url.password).split('\n')[0]!;
+  const code = String(err.code ?? '');
+  let hint = 'check the URL and that the server is running';
+  if (/ER_ACCESS_DENIED|28P01|28000/.test(code) || /password authentication failed|Access denied/i.test(msg)) hint = 'check the user name and password';
+  else if (code === 'ER_BAD_DB_ERROR' || code === '3D000') hint = 'create the database and run heat-manage db_sync first';
+  if (url.dialect === 'sqlite') hint = 'check the path, and run heat-manage db_sync first';
+  return new ConnectionError(`cannot connect to ${safeUrl}: ${msg} (${hint})`, RETRYABLE.test(`${code} ${msg}`) || err.errno === 1047, { cause: e });
+}
+
+function ormLogger(logger: Logger): OrmLogger {
+  const none = () => undefined;
+  return {
+    // The statement only: parameters may hold secrets (encrypted values, credentials).
+    logQuery: (sql: string) => logger.debug({ sql }, 'SQL'),
+    logQueryError: none,
+    logQuerySlow: none,
+    logSchemaBuild: none,
+    logMigration: none,
+    log: none,
+  };
+}
+
+async function options(url: ParsedUrl, o: HeatDbOptions) {
+  const entities = heatEntitiesFor(url.dialect);
+  const common = { entities, logging: o.logSql ? (['query'] as const) : false, logger: ormLogger(o.logger) } as const;
+  const timeoutMs = Number(url.query.connect_timeout) > 0 ? Number(url.query.connect_timeout) * 1000 : 10000;
+  if (url.dialect === 'mysql') {
+    const charset = url.query.charset;
+    return {
+      ...common,
+      type: 'mysql' as const,
+      host: url.query.unix_socket ? undefined : (url.host ?? 'localhost'),
+      socketPath: url.query.unix_socket,
+      port: url.port ?? 3306,
+      username: url.username ?? 'root',
+      password: url.password ?? '',
+      database: url.database,
+      // Heat's columns are utf8mb3; the connection speaks utf8mb4 so nothing is replaced by '?'
+      // on the way (we write non-BMP characters as JSON escapes, see update_params).
+      charset: charset && charset.toLowerCase() !== 'utf8' ? charset.toUpperCase() : 'UTF8MB4_GENERAL_CI',
+      connectTimeout: timeoutMs,
+      dateStrings: true,
+      timezone: 'Z',
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+      poolSize: o.poolSize ?? 2,
+    };
+  }
+  if (url.dialect === 'postgresql') {
+    const pg = (await import('pg')).default;
+    // `timestamp without time zone` as its text: no Date, no local time, no lost microseconds.
+    const getTypeParser = (oid: number, format?: string) =>
+      oid === pg.types.builtins.TIMESTAMP ? (s: string) => s : (pg.types.getTypeParser as (o: number, f?: string) => unknown)(oid, format);
+    return {
+      ...common,
+      type: 'postgres' as const,
+      host: url.query.host ?? url.host ?? 'localhost',
+      port: url.port ?? 5432,
+      username: url.username ?? 'postgres',
+      password: url.password,
+      database: url.database ?? url.username ?? 'postgres',
+      applicationName: 'heat-manage',
+      connectTimeoutMS: timeoutMs,
+      extra: { types: { getTypeParser } },
+      poolSize: o.poolSize ?? 2,
+    };
+  }
+  return { ...common, type: 'better-sqlite3' as const, database: url.database ?? ':memory:', timeout: 60000 };
+}
+
+/** Opens the DataSource, retrying while the server refuses connections. */
+export async function openHeatDb(o: HeatDbOptions): Promise<HeatDb> {
+  const url = parseUrl(o.url);
+  const safeUrl = maskPassword(o.url);
+  if (url.dialect === 'sqlite' && url.database !== ':memory:') {
+    // better-sqlite3 would create a missing file: a management command never creates a database.
+    const { existsSync } = await import('node:fs');
+    if (!existsSync(url.database!)) throw new HeatError(`the database ${safeUrl} does not exist: run heat-manage db_sync first`);
+  }
+  const { DataSource } = await import('typeorm');
+  const opts = await options(url, o);
+  const ds = await withRetries({ ...o, lockTimeoutMs: 0 }, async () => {
+    const d = new DataSource(opts as ConstructorParameters<typeof DataSource>[0]);
+    try {
+      return await d.initialize();
+    } catch (e) {
+      if (e instanceof InvalidUrlError) throw e;
+      throw connectError(e, url, safeUrl);
+    }
+  });
+  return { ds, dialect: url.dialect, safeUrl, close: () => ds.destroy().catch(() => undefined) };
+}
+
+const NO_TABLE = /ER_NO_SUCH_TABLE|42P01|no such table/i;
+
+/**
+ * Every management command starts here: the database must be at {@link SCHEMA_VERSION}.
+ * Reads `migrate_version` only; changes nothing.
+ */
+export async function checkSchemaVersion(db: HeatDb): Promise<void> {
+  let row: { version: number | string | null } | null;
+  try {
+    row = await db.ds.getRepository<{ repository_id: string; version: number | null }>('MigrateVersion').findOneBy({ repository_id: 'heat' });
+  } catch (e) {
+    const err = e as { code?: string; message?: string };
+    if (NO_TABLE.test(`${err.code ?? ''} ${err.message ?? ''}`)) {
+      throw new HeatError(`the database ${db.safeUrl} is not under version control (no migrate_version table): run heat-manage db_sync first`);
+    }
+    throw e;
+  }
+  if (!row || row.version === null) {
+    throw new HeatError(`the database ${db.safeUrl} has no Heat schema version (no 'heat' row in migrate_version): run heat-manage db_sync first`);
+  }
+  const v = Number(row.version);
+  if (v < SCHEMA_VERSION) {
+    throw new HeatError(`the database is at schema version ${v}, this heat-manage needs ${SCHEMA_VERSION}: run heat-manage db_sync first`);
+  }
+  if (v > SCHEMA_VERSION) {
+    throw new HeatError(`the database is at schema version ${v}, which is newer than this heat-manage (${SCHEMA_VERSION}): use a newer heat-manage`);
+  }
+}
