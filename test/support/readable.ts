@@ -2,12 +2,14 @@
  * A compiled module that another user (`nobody`) can run, from any checkout. The checkout may sit
  * in a private directory (mode 0700, like a home directory), where that user cannot reach dist/ or
  * node_modules/; so the module is bundled with esbuild into one file in a world-readable temp dir.
- * Database drivers stay external (the callers stop before connecting).
+ * Database drivers and TypeORM stay external (the callers stop before connecting); code splitting
+ * keeps lazily imported modules (heat-manage's TypeORM commands) in chunks of their own, so that
+ * their external imports are resolved only if they run.
  *
  *   const m = readableBundle(join(DIST, 'bin', 'heat-manage.js'));   // m.file: run it as anybody
  *   m.dispose();
  */
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -21,7 +23,9 @@ export function readableBundle(entry: string): { file: string; dispose(): void }
   const file = join(dir, basename(entry).replace(/\.js$/, '.mjs'));
   esbuild.buildSync({
     entryPoints: [entry],
-    outfile: file,
+    outdir: dir,
+    outExtension: { '.js': '.mjs' },
+    splitting: true,
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -31,6 +35,6 @@ export function readableBundle(entry: string): { file: string; dispose(): void }
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
     logLevel: 'error',
   });
-  chmodSync(file, 0o755);
+  for (const f of readdirSync(dir)) chmodSync(join(dir, f), 0o755);
   return { file, dispose: () => rmSync(dir, { recursive: true, force: true }) };
 }
