@@ -59,6 +59,13 @@ const RETRYABLE = new Set([
 ]);
 /** The connection died under a running statement (server restart, network). */
 const LOST = new Set(['ECONNRESET', 'EPIPE', 'PROTOCOL_CONNECTION_LOST', '57P01', '57P02', 'ETIMEDOUT']);
+/**
+ * The connection was already gone when the statement was sent (killed by KILL CONNECTION /
+ * pg_terminate_backend, or the server restarted between two statements): the drivers say so by
+ * message only.
+ */
+const LOST_MESSAGE =
+  /Connection terminated|server closed the connection|Can't add new command when connection is in closed state|Client has encountered a connection error and is not queryable|terminating connection due to administrator command/i;
 /** pg reports a connect timeout and a server that went away by message only. */
 const RETRYABLE_MESSAGE = /timeout expired|Connection terminated|server closed the connection|the database system is (starting up|shutting down)/i;
 
@@ -248,7 +255,7 @@ export function wrapDbError(e: unknown, sql: string, url: ParsedUrl): DatabaseEr
   }
   const msg = redact(String(err.message ?? e).split('\n')[0]!, url.password);
   const stmt = sql.length > 200 ? `${sql.slice(0, 200)}...` : sql;
-  if (LOST.has(err.code ?? '') || /Connection terminated|server closed the connection/i.test(msg)) {
+  if (LOST.has(err.code ?? '') || LOST_MESSAGE.test(msg)) {
     // Not retried here: the run stops; the next run resumes (MySQL) or finds the step rolled back.
     const de = new DatabaseError(
       `lost the connection to the database during a run (${msg}): the server went away or restarted; run again once it is back (an interrupted step is rolled back or resumed) [SQL: ${stmt.replace(/\s+/g, ' ').trim()}]`,

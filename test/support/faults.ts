@@ -149,7 +149,18 @@ export function writeFile(path: string, text: string | Buffer, mode = 0o600): st
 export const dialectLabel = (d: TestDialect): string => ({ mysql: 'MariaDB', postgresql: 'PostgreSQL', sqlite: 'SQLite' })[d];
 
 /** A self-signed CA and a server certificate for 127.0.0.1/localhost, made by openssl in `dir`. */
-export function makeCertificates(dir: string): { ca: string; cert: string; key: string; otherCa: string } {
+export interface Certificates {
+  readonly ca: string;
+  readonly cert: string;
+  readonly key: string;
+  /** A client certificate and key signed by `ca` (for REQUIRE X509 users). */
+  readonly clientCert: string;
+  readonly clientKey: string;
+  /** A CA that signed nothing here (a wrong ssl_ca). */
+  readonly otherCa: string;
+}
+
+export function makeCertificates(dir: string): Certificates {
   const sh = (args: string[]) => {
     const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`openssl ${args.join(' ')} failed: ${r.stderr}`);
@@ -159,5 +170,14 @@ export function makeCertificates(dir: string): { ca: string; cert: string; key: 
   writeFileSync(join(dir, 'ext.cnf'), 'subjectAltName = DNS:localhost, IP:127.0.0.1, IP:::1\n');
   sh(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', 'ext.cnf', '-out', 'server.pem']);
   sh(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=some other CA', '-keyout', 'other.key', '-out', 'other.pem']);
-  return { ca: join(dir, 'ca.pem'), cert: join(dir, 'server.pem'), key: join(dir, 'server.key'), otherCa: join(dir, 'other.pem') };
+  sh(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=heat', '-keyout', 'client.key', '-out', 'client.csr']);
+  sh(['x509', '-req', '-in', 'client.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-out', 'client.pem']);
+  return {
+    ca: join(dir, 'ca.pem'),
+    cert: join(dir, 'server.pem'),
+    key: join(dir, 'server.key'),
+    clientCert: join(dir, 'client.pem'),
+    clientKey: join(dir, 'client.key'),
+    otherCa: join(dir, 'other.pem'),
+  };
 }

@@ -151,7 +151,7 @@ function run(cmd: string, args: string[], opts: { uid?: number; gid?: number; cw
 export interface SpareOptions {
   /** Extra server options (MariaDB: e.g. `--ssl-ca=...`; PostgreSQL: `-c name=value` pairs). */
   readonly extraArgs?: readonly string[];
-  /** Listen address (default 127.0.0.1); `::` for IPv4 and IPv6 (MariaDB). */
+  /** Listen addresses (default 127.0.0.1), e.g. `127.0.0.1,::1` for IPv4 and IPv6 (MariaDB 10.11+, PostgreSQL). */
   readonly bindAddress?: string;
 }
 

@@ -1,0 +1,445 @@
+/**
+ * Fault matrix, part 2: privileges, server state, TLS and IPv6 (issue 9).
+ *
+ * Privileges and server state run on the machine's MariaDB/PostgreSQL and on SQLite files; TLS,
+ * IPv6 and restarts on private servers (test/support/spare-server.ts) with a CA and certificates
+ * made by openssl for the test. Every case asserts the exit code, the one ERROR line and the
+ * database: unchanged after a refusal, or converging on re-run to the exact target schema with
+ * every step applied once.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { chmodSync, chownSync, copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createTestDatabase, serverQuery, skipUnlessReachable, type TestDatabase } from '../support/db.js';
+import { describeRun, dumpDifferences, exactlyOnceProblems, runHeat, startHeat, stepLog } from '../support/heat-cli.js';
+import { assertConverged, assertOk, errorLine, heatVersion, makeCertificates, scratchDir, stateOf, withDb, type Certificates } from '../support/faults.js';
+import { createSpareServer, dumpSpare, spareUnavailableReason, type SpareServer } from '../support/spare-server.js';
+
+const TIMEOUT = 240_000;
+const asRoot = process.getuid?.() === 0;
+const KOLLA_UID = 42418;
+const PASSWORD = 'S3cret-heat-pw'; // one of secrets.ts's: the suite checks it never shows
+const root = scratchDir('heat-faults-server-');
+chmodSync(root, 0o755);
+
+const uniqueUser = () => `hf_${process.pid}_${Math.random().toString(16).slice(2, 8)}`;
+
+/** A database of `dialect` migrated to `v` by root/postgres. */
+async function dbAt(dialect: 'mysql' | 'postgresql' | 'sqlite', v: number): Promise<TestDatabase> {
+  const db = await createTestDatabase(dialect);
+  const r = await runHeat(['db_sync', String(v)], { url: db.url });
+  assert.equal(r.code, 0, describeRun(r));
+  return db;
+}
+
+/** Converged, and migrate_log has exactly one `done` row per step. */
+async function assertConvergedOnce(db: TestDatabase): Promise<void> {
+  await assertConverged(db);
+  if (db.dialect !== 'sqlite') assert.deepEqual(exactlyOnceProblems(await stepLog(db.query)), []);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Privileges
+
+describe('fault matrix: privileges', { concurrency: 3, timeout: TIMEOUT }, () => {
+  const mysqlUser = async (db: TestDatabase, grants: string): Promise<{ url: string; drop: () => Promise<void> }> => {
+    const user = uniqueUser();
+    await serverQuery('mysql', `CREATE USER '${user}'@'%' IDENTIFIED BY ?`, [PASSWORD]);
+    await serverQuery('mysql', `GRANT ${grants} ON \`${db.name}\`.* TO '${user}'@'%'`);
+    return {
+      url: `mysql+pymysql://${user}:${PASSWORD}@127.0.0.1:3306/${db.name}`,
+      drop: () => serverQuery('mysql', `DROP USER IF EXISTS '${user}'@'%'`).then(() => undefined),
+    };
+  };
+  const ALL_BUT = (...without: string[]) =>
+    ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'CREATE', 'DROP', 'INDEX', 'ALTER', 'REFERENCES', 'CREATE TEMPORARY TABLES', 'LOCK TABLES']
+      .filter((p) => !without.includes(p))
+      .join(', ');
+
+  test('P1 MariaDB, a SELECT-only user on a database at 40: exit 1 naming the denied statement, database unchanged', async (t) => {
+    const skip = (await skipUnlessReachable('mysql')).skip;
+    if (skip) return t.skip(skip);
+    const db = await dbAt('mysql', 40);
+    const u = await mysqlUser(db, 'SELECT');
+    try {
+      const before = await stateOf(db);
+      const r = await runHeat(['db_sync'], { url: u.url });
+      errorLine(r, /denied/i);
+      assert.ok(!r.stderr.includes(PASSWORD));
+      assert.equal(await stateOf(db), before);
+    } finally {
+      await u.drop();
+      await db.drop();
+    }
+  });
+
+  for (const [id, missing] of [
+    ['P2', 'ALTER'],
+    ['P3', 'INDEX'],
+  ] as const) {
+    test(`${id} MariaDB, a user without ${missing} on a database at 40: stops with one line; after the GRANT the re-run converges exactly`, async (t) => {
+      const skip = (await skipUnlessReachable('mysql')).skip;
+      if (skip) return t.skip(skip);
+      const db = await dbAt('mysql', 40);
+      const u = await mysqlUser(db, ALL_BUT(missing));
+      try {
+        const r = await runHeat(['db_sync'], { url: u.url });
+        errorLine(r, new RegExp(`${missing} command denied|denied.*${missing}`, 'i'));
+        const stopped = await heatVersion(db);
+        assert.ok(typeof stopped === 'number' && stopped >= 40 && stopped < 71, `stopped at ${stopped}`);
+        await serverQuery('mysql', `GRANT ${missing} ON \`${db.name}\`.* TO '${u.url.split('//')[1]!.split(':')[0]}'@'%'`);
+        const again = await runHeat(['db_sync'], { url: u.url });
+        assertOk(again);
+        await assertConvergedOnce(db);
+      } finally {
+        await u.drop();
+        await db.drop();
+      }
+    });
+  }
+
+  const pgRole = async (db: TestDatabase, grants: string[]): Promise<{ url: string; drop: () => Promise<void> }> => {
+    const role = uniqueUser();
+    await serverQuery('postgresql', `CREATE ROLE "${role}" LOGIN PASSWORD '${PASSWORD}'`);
+    for (const g of grants) await serverQuery('postgresql', g.replace(/ROLE/g, `"${role}"`), [], db.name);
+    return {
+      url: `postgresql://${role}:${PASSWORD}@127.0.0.1:5432/${db.name}`,
+      drop: async () => {
+        await db.drop();
+        await serverQuery('postgresql', `DROP ROLE IF EXISTS "${role}"`);
+      },
+    };
+  };
+
+  test('P4 PostgreSQL, a read-only role (SELECT only) on a database at 40: exit 1, permission denied, database unchanged', async (t) => {
+    const skip = (await skipUnlessReachable('postgresql')).skip;
+    if (skip) return t.skip(skip);
+    const db = await dbAt('postgresql', 40);
+    const u = await pgRole(db, ['GRANT USAGE ON SCHEMA public TO ROLE', 'GRANT SELECT ON ALL TABLES IN SCHEMA public TO ROLE']);
+    try {
+      const before = await stateOf(db);
+      const r = await runHeat(['db_sync'], { url: u.url });
+      errorLine(r, /permission denied/);
+      assert.equal(await stateOf(db), before);
+    } finally {
+      await u.drop();
+    }
+  });
+
+  test('P5 PostgreSQL, a role with every DML right but not owning the tables (no ALTER): the step rolls back; as the owner the re-run converges', async (t) => {
+    const skip = (await skipUnlessReachable('postgresql')).skip;
+    if (skip) return t.skip(skip);
+    const db = await dbAt('postgresql', 40);
+    const u = await pgRole(db, [
+      'GRANT USAGE, CREATE ON SCHEMA public TO ROLE',
+      'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ROLE',
+      'GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO ROLE',
+    ]);
+    try {
+      const r = await runHeat(['db_sync'], { url: u.url });
+      errorLine(r, /must be owner of (table|relation)/);
+      const stopped = await heatVersion(db);
+      assert.ok(typeof stopped === 'number' && stopped >= 40 && stopped < 71, `stopped at ${stopped}`);
+      const again = await runHeat(['db_sync'], { url: db.url });
+      assertOk(again);
+      await assertConverged(db);
+    } finally {
+      await u.drop();
+    }
+  });
+
+  test('P6 SQLite, a database file the container user cannot write (root 0644, run as uid 42418): exit 1, database unchanged', async (t) => {
+    if (!asRoot) return t.skip('needs root to run as another user');
+    const db = await dbAt('sqlite', 40);
+    try {
+      chmodSync(join(db.file!, '..'), 0o755);
+      chmodSync(db.file!, 0o644);
+      const before = await stateOf(db);
+      const r = await runHeat(['db_sync'], { bare: true, url: db.url, uid: KOLLA_UID, gid: KOLLA_UID, cwd: root });
+      errorLine(r, /readonly database|cannot be written|read-only/);
+      assert.equal(await stateOf(db), before);
+    } finally {
+      await db.drop();
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Server state: the connection killed under the run, a write lock held, a full disk
+
+describe('fault matrix: server state', { concurrency: 3, timeout: TIMEOUT }, () => {
+  test('S1 MariaDB, the migration connection KILLed mid-run: exit 1 "lost the connection"; the re-run converges, each step once', async (t) => {
+    const skip = (await skipUnlessReachable('mysql')).skip;
+    if (skip) return t.skip(skip);
+    await withDb('mysql', async (db) => {
+      const p = startHeat(['db_sync'], { url: db.url });
+      await p.waitFor(/-> 035 .*done/);
+      p.kill('SIGSTOP');
+      for (const { id } of await serverQuery('mysql', 'SELECT ID AS id FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()', [db.name])) {
+        await serverQuery('mysql', `KILL CONNECTION ${Number(id)}`).catch(() => undefined);
+      }
+      p.kill('SIGCONT');
+      const r = await p.done;
+      errorLine(r, /lost the connection to the database during a run .*run again once it is back/);
+      const again = await runHeat(['db_sync'], { url: db.url });
+      assertOk(again);
+      await assertConvergedOnce(db);
+    });
+  });
+
+  test('S2 PostgreSQL, the migration backend terminated mid-run: exit 1 "lost the connection"; the step rolled back; the re-run converges', async (t) => {
+    const skip = (await skipUnlessReachable('postgresql')).skip;
+    if (skip) return t.skip(skip);
+    await withDb('postgresql', async (db) => {
+      const p = startHeat(['db_sync'], { url: db.url });
+      await p.waitFor(/-> 035 .*done/);
+      p.kill('SIGSTOP');
+      await serverQuery('postgresql', 'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ? AND pid <> pg_backend_pid()', [db.name]);
+      p.kill('SIGCONT');
+      const r = await p.done;
+      errorLine(r, /lost the connection to the database during a run/);
+      const v = await heatVersion(db);
+      assert.ok(typeof v === 'number' && v >= 35 && v < 71, `at ${v}`);
+      const again = await runHeat(['db_sync'], { url: db.url });
+      assertOk(again);
+      await assertConvergedOnce(db);
+    });
+  });
+
+  test('S3 SQLite, another process holds the write lock: exit 1 after migration_lock_timeout (2 s), names the file, database unchanged', async () => {
+    const db = await dbAt('sqlite', 40);
+    try {
+      const before = await stateOf(db);
+      const Database = (await import('better-sqlite3')).default;
+      const holder = new Database(db.file!);
+      holder.exec('BEGIN IMMEDIATE');
+      try {
+        const r = await runHeat(['db_sync'], { url: db.url, env: { OS_DATABASE__MIGRATION_LOCK_TIMEOUT: '2' } });
+        errorLine(r, `timed out waiting for the SQLite write lock on ${db.file}`);
+        assert.ok(r.ms < 30_000, `bounded: ${Math.round(r.ms)} ms`);
+      } finally {
+        holder.exec('ROLLBACK');
+        holder.close();
+      }
+      assert.equal(await stateOf(db), before);
+      assertOk(await runHeat(['db_sync'], { url: db.url }));
+      await assertConverged(db);
+    } finally {
+      await db.drop();
+    }
+  });
+
+  test('S4 SQLite on a full disk (a 160 KiB tmpfs): exit 1 "database or disk is full", the file intact at a step boundary; with space the re-run converges', async (t) => {
+    if (!asRoot) return t.skip('needs root to mount a tmpfs in a mount namespace');
+    const db = await dbAt('sqlite', 40);
+    try {
+      const small = join(root, `full-${process.pid}-${Date.now()}`);
+      mkdirSync(small);
+      const seed = `${db.file}.seed`;
+      copyFileSync(db.file!, seed);
+      // Inside a private mount namespace: a tiny tmpfs, the database copied in, db_sync, copied back out.
+      const script = 'mount -t tmpfs -o size=160k none "$SMALL" && cp "$SEED" "$SMALL/heat.sqlite" && "$@"; rc=$?; cp "$SMALL/heat.sqlite" "$OUT"; exit $rc';
+      const r = await runHeat(['db_sync'], {
+        url: `sqlite:///${join(small, 'heat.sqlite')}`,
+        env: { SMALL: small, SEED: seed, OUT: db.file! },
+        wrap: ['unshare', '--mount', 'sh', '-c', script, 'sh'],
+      });
+      errorLine(r, /database or disk is full/);
+      const v = await heatVersion(db);
+      assert.ok(typeof v === 'number' && v >= 40 && v < 71, `at ${v}`);
+      const [ok] = await db.query('PRAGMA integrity_check');
+      assert.equal(ok!.integrity_check, 'ok');
+      assertOk(await runHeat(['db_sync'], { url: db.url }));
+      await assertConverged(db);
+    } finally {
+      await db.drop();
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// A private MariaDB with TLS, listening on IPv4 and IPv6; restarted mid-run
+
+function spareSkip(kind: 'mariadb' | 'postgresql'): string | undefined {
+  const reason = spareUnavailableReason(kind);
+  return reason && process.env.CI !== 'true' ? reason : undefined;
+}
+
+describe('fault matrix: a TLS-enabled MariaDB on IPv4 and IPv6 (private server)', { skip: spareSkip('mariadb'), concurrency: 1, timeout: TIMEOUT }, () => {
+  let server: SpareServer;
+  let certs: Certificates;
+  let n = 0;
+  before(async () => {
+    const dir = join(root, 'mariadb-certs');
+    mkdirSync(dir);
+    certs = makeCertificates(dir);
+    server = await createSpareServer('mariadb', {
+      bindAddress: '127.0.0.1,::1',
+      extraArgs: [`--ssl-ca=${certs.ca}`, `--ssl-cert=${certs.cert}`, `--ssl-key=${certs.key}`],
+    });
+    await server.start();
+  });
+  after(async () => {
+    await server?.destroy();
+  });
+  const newDb = async (): Promise<string> => {
+    const name = `heat${++n}`;
+    await server.query(`CREATE DATABASE ${name}`);
+    return name;
+  };
+  const tlsUser = async (db: string, require: 'SSL' | 'X509'): Promise<string> => {
+    const user = uniqueUser();
+    await server.query(`CREATE USER '${user}'@'%' IDENTIFIED BY '${PASSWORD}' REQUIRE ${require}`);
+    await server.query(`GRANT ALL ON ${db}.* TO '${user}'@'%'`);
+    return user;
+  };
+  const converged = async (db: string) => {
+    assert.deepEqual(dumpDifferences('mysql', await dumpSpare(server, db)), []);
+    const [v] = await server.query("SELECT version FROM migrate_version WHERE repository_id = 'heat'", [], db);
+    assert.equal(Number(v?.version), 71);
+  };
+  const tables = async (db: string) => (await server.query('SHOW TABLES', [], db)).length;
+
+  test('T1 a REQUIRE SSL user with ?ssl_ca=CA (kolla/openstack-helm): works over TLS, exact schema', async () => {
+    const db = await newDb();
+    const user = await tlsUser(db, 'SSL');
+    const r = await runHeat(['db_sync'], { url: `mysql+pymysql://${user}:${PASSWORD}@127.0.0.1:${server.port}/${db}?ssl_ca=${certs.ca}` });
+    assertOk(r);
+    await converged(db);
+  });
+
+  test('T2 a REQUIRE X509 user with ssl_ca + ssl_cert + ssl_key (client certificate): works', async () => {
+    const db = await newDb();
+    const user = await tlsUser(db, 'X509');
+    const q = `ssl_ca=${certs.ca}&ssl_cert=${certs.clientCert}&ssl_key=${certs.clientKey}`;
+    const r = await runHeat(['db_sync'], { url: `mysql+pymysql://${user}:${PASSWORD}@localhost:${server.port}/${db}?${q}` });
+    assertOk(r);
+    await converged(db);
+  });
+
+  test('T3 ssl_ca of a CA that did not sign the server certificate: exit 1 at once (not retried), one line, nothing created', async () => {
+    const db = await newDb();
+    const user = await tlsUser(db, 'SSL');
+    const r = await runHeat(['db_sync'], { url: `mysql+pymysql://${user}:${PASSWORD}@127.0.0.1:${server.port}/${db}?ssl_ca=${certs.otherCa}` });
+    errorLine(r, /^ERROR: cannot connect to mysql\+pymysql:\/\/\S+:\*\*\*@.*(certificate|self.signed|verify)/i);
+    assert.ok(!/retrying/.test(r.stderr), 'not retried');
+    assert.equal(await tables(db), 0);
+  });
+
+  test('T4 ssl_ca naming a file that is not there (a cert mount missing): exit 1, names the file, nothing created', async () => {
+    const db = await newDb();
+    const missing = join(root, 'no-such-ca.pem');
+    const r = await runHeat(['db_sync'], { url: `mysql+pymysql://root@127.0.0.1:${server.port}/${db}?ssl_ca=${missing}` });
+    errorLine(r, missing);
+    assert.equal(await tables(db), 0);
+  });
+
+  test('T5 a REQUIRE SSL user without TLS parameters: exit 1 at once, access denied, nothing created', async () => {
+    const db = await newDb();
+    const user = await tlsUser(db, 'SSL');
+    const r = await runHeat(['db_sync'], { url: `mysql+pymysql://${user}:${PASSWORD}@127.0.0.1:${server.port}/${db}` });
+    errorLine(r, /Access denied/);
+    assert.equal(await tables(db), 0);
+  });
+
+  test('I1 an IPv6 literal host (mysql+pymysql://root@[::1]:PORT/heat): works', async () => {
+    const db = await newDb();
+    const r = await runHeat(['db_sync'], { url: `mysql+pymysql://root@[::1]:${server.port}/${db}?charset=utf8` });
+    assertOk(r);
+    await converged(db);
+  });
+
+  test('R1 the server restarted mid-run: exit 1 "lost the connection"; the re-run converges, each step once', async () => {
+    const db = await newDb();
+    const url = server.url(db);
+    const p = startHeat(['db_sync'], { url });
+    await p.waitFor(/-> 044 .*done/);
+    p.kill('SIGSTOP');
+    await server.restart();
+    p.kill('SIGCONT');
+    const r = await p.done;
+    errorLine(r, /lost the connection to the database during a run|server closed|ECONNRESET/);
+    assertOk(await runHeat(['db_sync'], { url }));
+    await converged(db);
+    assert.deepEqual(exactlyOnceProblems(await stepLog((sql, params) => server.query(sql, params, db))), []);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// A private PostgreSQL with TLS on IPv4 and IPv6; restarted mid-run
+
+describe('fault matrix: a TLS-enabled PostgreSQL on IPv4 and IPv6 (private server)', { skip: spareSkip('postgresql'), concurrency: 1, timeout: TIMEOUT }, () => {
+  let server: SpareServer;
+  let certs: Certificates;
+  let n = 0;
+  before(async () => {
+    const dir = join(root, 'pg-certs');
+    mkdirSync(dir);
+    certs = makeCertificates(dir);
+    const pgUser = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('postgres:'))?.split(':');
+    if (asRoot && pgUser) {
+      chmodSync(dir, 0o755);
+      chownSync(certs.key, Number(pgUser[2]), Number(pgUser[3]));
+      chmodSync(certs.key, 0o600);
+      for (const f of [certs.cert, certs.ca]) chmodSync(f, 0o644);
+    }
+    server = await createSpareServer('postgresql', {
+      bindAddress: '127.0.0.1,::1',
+      extraArgs: ['-c', 'ssl=on', '-c', `ssl_cert_file=${certs.cert}`, '-c', `ssl_key_file=${certs.key}`],
+    });
+    await server.start();
+  });
+  after(async () => {
+    await server?.destroy();
+  });
+  const newDb = async (): Promise<string> => {
+    const name = `heat${++n}`;
+    await server.query(`CREATE DATABASE ${name}`);
+    return name;
+  };
+  const converged = async (db: string) => {
+    assert.deepEqual(dumpDifferences('postgresql', await dumpSpare(server, db)), []);
+    const [v] = await server.query("SELECT version FROM migrate_version WHERE repository_id = 'heat'", [], db);
+    assert.equal(Number(v?.version), 71);
+  };
+
+  test('T6 sslmode=verify-full with sslrootcert=CA: works over TLS, exact schema', async () => {
+    const db = await newDb();
+    const r = await runHeat(['db_sync'], { url: `postgresql+psycopg2://postgres@localhost:${server.port}/${db}?sslmode=verify-full&sslrootcert=${certs.ca}` });
+    assertOk(r);
+    await converged(db);
+  });
+
+  test('T7 sslmode=verify-ca with the wrong CA: exit 1 at once, one line, nothing created', async () => {
+    const db = await newDb();
+    const r = await runHeat(['db_sync'], { url: `postgresql://postgres@127.0.0.1:${server.port}/${db}?sslmode=verify-ca&sslrootcert=${certs.otherCa}` });
+    errorLine(r, /^ERROR: cannot connect to postgresql:.*(certificate|self.signed|verify)/i);
+    const rows = await server.query("SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'public'", [], db);
+    assert.equal(Number(rows[0]!.n), 0);
+  });
+
+  test('I2 an IPv6 literal host (postgresql://postgres@[::1]:PORT/heat): works', async () => {
+    const db = await newDb();
+    const r = await runHeat(['db_sync'], { url: `postgresql://postgres@[::1]:${server.port}/${db}` });
+    assertOk(r);
+    await converged(db);
+  });
+
+  test('R2 the server restarted mid-run: exit 1 "lost the connection"; the step rolled back; the re-run converges', async () => {
+    const db = await newDb();
+    const url = server.url(db);
+    const p = startHeat(['db_sync'], { url });
+    await p.waitFor(/-> 044 .*done/);
+    p.kill('SIGSTOP');
+    await server.restart();
+    p.kill('SIGCONT');
+    const r = await p.done;
+    errorLine(r, /lost the connection to the database during a run|terminat|server closed/);
+    assertOk(await runHeat(['db_sync'], { url }));
+    await converged(db);
+  });
+});
+
+
