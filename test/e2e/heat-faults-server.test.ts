@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { createTestDatabase, serverQuery, skipUnlessReachable, type TestDatabase } from '../support/db.js';
 import { describeRun, dumpDifferences, exactlyOnceProblems, runHeat, startHeat, stepLog } from '../support/heat-cli.js';
 import { assertConverged, assertOk, errorLine, heatVersion, makeCertificates, scratchDir, stateOf, withDb, type Certificates } from '../support/faults.js';
-import { createSpareServer, dumpSpare, spareUnavailableReason, type SpareServer } from '../support/spare-server.js';
+import { createSpareServer, dumpSpare, spareUnavailableReason, type SpareOptions, type SpareServer } from '../support/spare-server.js';
 
 const TIMEOUT = 240_000;
 const asRoot = process.getuid?.() === 0;
@@ -267,45 +267,75 @@ function spareSkip(kind: 'mariadb' | 'postgresql'): string | undefined {
   return reason && process.env.CI !== 'true' ? reason : undefined;
 }
 
-describe('fault matrix: a TLS-enabled MariaDB on IPv4 and IPv6 (private server)', { skip: spareSkip('mariadb'), concurrency: 1, timeout: TIMEOUT }, () => {
-  let server: SpareServer;
-  let certs: Certificates;
+/**
+ * A private server for one describe block (started in before(), destroyed in after()), with a
+ * fresh database per test, the convergence check, and a restart in the middle of a run.
+ */
+function onSpare(kind: 'mariadb' | 'postgresql', options: () => SpareOptions) {
+  let server: SpareServer | undefined;
   let n = 0;
+  const dialect = kind === 'mariadb' ? 'mysql' : 'postgresql';
   before(async () => {
-    const dir = join(root, 'mariadb-certs');
-    mkdirSync(dir);
-    certs = makeCertificates(dir);
-    server = await createSpareServer('mariadb', {
-      bindAddress: '127.0.0.1,::1',
-      extraArgs: [`--ssl-ca=${certs.ca}`, `--ssl-cert=${certs.cert}`, `--ssl-key=${certs.key}`],
-    });
+    server = await createSpareServer(kind, options());
     await server.start();
   });
   after(async () => {
     await server?.destroy();
   });
-  const newDb = async (): Promise<string> => {
-    const name = `heat${++n}`;
-    await server.query(`CREATE DATABASE ${name}`);
-    return name;
+  const ctx = {
+    get server(): SpareServer {
+      return server!;
+    },
+    async newDb(): Promise<string> {
+      const name = `heat${++n}`;
+      await server!.query(`CREATE DATABASE ${name}`);
+      return name;
+    },
+    async converged(db: string): Promise<void> {
+      assert.deepEqual(dumpDifferences(dialect, await dumpSpare(server!, db)), []);
+      const [v] = await server!.query("SELECT version FROM migrate_version WHERE repository_id = 'heat'", [], db);
+      assert.equal(Number(v?.version), 71);
+      assert.deepEqual(exactlyOnceProblems(await stepLog((sql, params) => server!.query(sql, params, db))), []);
+    },
+    /** db_sync paused after step 44 while the server restarts: exit 1, one line; the re-run converges. */
+    async restartMidRun(): Promise<string> {
+      const db = await ctx.newDb();
+      const url = server!.url(db);
+      const p = startHeat(['db_sync'], { url });
+      await p.waitFor(/-> 044 .*done/);
+      p.kill('SIGSTOP');
+      await server!.restart();
+      p.kill('SIGCONT');
+      const line = errorLine(await p.done, /lost the connection to the database during a run/);
+      assertOk(await runHeat(['db_sync'], { url }));
+      await ctx.converged(db);
+      return line;
+    },
   };
+  return ctx;
+}
+
+describe('fault matrix: a TLS-enabled MariaDB on IPv4 and IPv6 (private server)', { skip: spareSkip('mariadb'), concurrency: 1, timeout: TIMEOUT }, () => {
+  const dir = join(root, 'mariadb-certs');
+  mkdirSync(dir);
+  const certs: Certificates = makeCertificates(dir);
+  const spare = onSpare('mariadb', () => ({
+    bindAddress: '127.0.0.1,::1',
+    extraArgs: [`--ssl-ca=${certs.ca}`, `--ssl-cert=${certs.cert}`, `--ssl-key=${certs.key}`],
+  }));
+  const { newDb, converged } = spare;
   const tlsUser = async (db: string, require: 'SSL' | 'X509'): Promise<string> => {
     const user = uniqueUser();
-    await server.query(`CREATE USER '${user}'@'%' IDENTIFIED BY '${PASSWORD}' REQUIRE ${require}`);
-    await server.query(`GRANT ALL ON ${db}.* TO '${user}'@'%'`);
+    await spare.server.query(`CREATE USER '${user}'@'%' IDENTIFIED BY '${PASSWORD}' REQUIRE ${require}`);
+    await spare.server.query(`GRANT ALL ON ${db}.* TO '${user}'@'%'`);
     return user;
   };
-  const converged = async (db: string) => {
-    assert.deepEqual(dumpDifferences('mysql', await dumpSpare(server, db)), []);
-    const [v] = await server.query("SELECT version FROM migrate_version WHERE repository_id = 'heat'", [], db);
-    assert.equal(Number(v?.version), 71);
-  };
-  const tables = async (db: string) => (await server.query('SHOW TABLES', [], db)).length;
+  const tables = async (db: string) => (await spare.server.query('SHOW TABLES', [], db)).length;
 
   test('T1 a REQUIRE SSL user with ?ssl_ca=CA (kolla/openstack-helm): works over TLS, exact schema', async () => {
     const db = await newDb();
     const user = await tlsUser(db, 'SSL');
-    const r = await runHeat(['db_sync'], { url: `mysql+pymysql://${user}:${PASSWORD}@127.0.0.1:${server.port}/${db}?ssl_ca=${certs.ca}` });
+    const r = await runHeat(['db_sync'], { url: `mysql+pymysql://${user}:${PASSWORD}@127.0.0.1:${spare.server.port}/${db}?ssl_ca=${certs.ca}` });
     assertOk(r);
     await converged(db);
   });
@@ -314,7 +344,7 @@ describe('fault matrix: a TLS-enabled MariaDB on IPv4 and IPv6 (private server)'
     const db = await newDb();
     const user = await tlsUser(db, 'X509');
     const q = `ssl_ca=${certs.ca}&ssl_cert=${certs.clientCert}&ssl_key=${certs.clientKey}`;
-    const r = await runHeat(['db_sync'], { url: `mysql+pymysql://${user}:${PASSWORD}@localhost:${server.port}/${db}?${q}` });
+    const r = await runHeat(['db_sync'], { url: `mysql+pymysql://${user}:${PASSWORD}@localhost:${spare.server.port}/${db}?${q}` });
     assertOk(r);
     await converged(db);
   });
@@ -322,7 +352,7 @@ describe('fault matrix: a TLS-enabled MariaDB on IPv4 and IPv6 (private server)'
   test('T3 ssl_ca of a CA that did not sign the server certificate: exit 1 at once (not retried), one line, nothing created', async () => {
     const db = await newDb();
     const user = await tlsUser(db, 'SSL');
-    const r = await runHeat(['db_sync'], { url: `mysql+pymysql://${user}:${PASSWORD}@127.0.0.1:${server.port}/${db}?ssl_ca=${certs.otherCa}` });
+    const r = await runHeat(['db_sync'], { url: `mysql+pymysql://${user}:${PASSWORD}@127.0.0.1:${spare.server.port}/${db}?ssl_ca=${certs.otherCa}` });
     errorLine(r, /^ERROR: cannot connect to mysql\+pymysql:\/\/\S+:\*\*\*@.*(certificate|self.signed|verify)/i);
     assert.ok(!/retrying/.test(r.stderr), 'not retried');
     assert.equal(await tables(db), 0);
@@ -331,7 +361,7 @@ describe('fault matrix: a TLS-enabled MariaDB on IPv4 and IPv6 (private server)'
   test('T4 ssl_ca naming a file that is not there (a cert mount missing): exit 1, names the file, nothing created', async () => {
     const db = await newDb();
     const missing = join(root, 'no-such-ca.pem');
-    const r = await runHeat(['db_sync'], { url: `mysql+pymysql://root@127.0.0.1:${server.port}/${db}?ssl_ca=${missing}` });
+    const r = await runHeat(['db_sync'], { url: `mysql+pymysql://root@127.0.0.1:${spare.server.port}/${db}?ssl_ca=${missing}` });
     errorLine(r, missing);
     assert.equal(await tables(db), 0);
   });
@@ -339,31 +369,20 @@ describe('fault matrix: a TLS-enabled MariaDB on IPv4 and IPv6 (private server)'
   test('T5 a REQUIRE SSL user without TLS parameters: exit 1 at once, access denied, nothing created', async () => {
     const db = await newDb();
     const user = await tlsUser(db, 'SSL');
-    const r = await runHeat(['db_sync'], { url: `mysql+pymysql://${user}:${PASSWORD}@127.0.0.1:${server.port}/${db}` });
+    const r = await runHeat(['db_sync'], { url: `mysql+pymysql://${user}:${PASSWORD}@127.0.0.1:${spare.server.port}/${db}` });
     errorLine(r, /Access denied/);
     assert.equal(await tables(db), 0);
   });
 
   test('I1 an IPv6 literal host (mysql+pymysql://root@[::1]:PORT/heat): works', async () => {
     const db = await newDb();
-    const r = await runHeat(['db_sync'], { url: `mysql+pymysql://root@[::1]:${server.port}/${db}?charset=utf8` });
+    const r = await runHeat(['db_sync'], { url: `mysql+pymysql://root@[::1]:${spare.server.port}/${db}?charset=utf8` });
     assertOk(r);
     await converged(db);
   });
 
   test('R1 the server restarted mid-run: exit 1 "lost the connection"; the re-run converges, each step once', async () => {
-    const db = await newDb();
-    const url = server.url(db);
-    const p = startHeat(['db_sync'], { url });
-    await p.waitFor(/-> 044 .*done/);
-    p.kill('SIGSTOP');
-    await server.restart();
-    p.kill('SIGCONT');
-    const r = await p.done;
-    errorLine(r, /lost the connection to the database during a run|server closed|ECONNRESET/);
-    assertOk(await runHeat(['db_sync'], { url }));
-    await converged(db);
-    assert.deepEqual(exactlyOnceProblems(await stepLog((sql, params) => server.query(sql, params, db))), []);
+    await spare.restartMidRun();
   });
 });
 
@@ -371,74 +390,47 @@ describe('fault matrix: a TLS-enabled MariaDB on IPv4 and IPv6 (private server)'
 // A private PostgreSQL with TLS on IPv4 and IPv6; restarted mid-run
 
 describe('fault matrix: a TLS-enabled PostgreSQL on IPv4 and IPv6 (private server)', { skip: spareSkip('postgresql'), concurrency: 1, timeout: TIMEOUT }, () => {
-  let server: SpareServer;
-  let certs: Certificates;
-  let n = 0;
-  before(async () => {
-    const dir = join(root, 'pg-certs');
-    mkdirSync(dir);
-    certs = makeCertificates(dir);
-    const pgUser = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('postgres:'))?.split(':');
-    if (asRoot && pgUser) {
-      chmodSync(dir, 0o755);
-      chownSync(certs.key, Number(pgUser[2]), Number(pgUser[3]));
-      chmodSync(certs.key, 0o600);
-      for (const f of [certs.cert, certs.ca]) chmodSync(f, 0o644);
-    }
-    server = await createSpareServer('postgresql', {
-      bindAddress: '127.0.0.1,::1',
-      extraArgs: ['-c', 'ssl=on', '-c', `ssl_cert_file=${certs.cert}`, '-c', `ssl_key_file=${certs.key}`],
-    });
-    await server.start();
-  });
-  after(async () => {
-    await server?.destroy();
-  });
-  const newDb = async (): Promise<string> => {
-    const name = `heat${++n}`;
-    await server.query(`CREATE DATABASE ${name}`);
-    return name;
-  };
-  const converged = async (db: string) => {
-    assert.deepEqual(dumpDifferences('postgresql', await dumpSpare(server, db)), []);
-    const [v] = await server.query("SELECT version FROM migrate_version WHERE repository_id = 'heat'", [], db);
-    assert.equal(Number(v?.version), 71);
-  };
+  const dir = join(root, 'pg-certs');
+  mkdirSync(dir);
+  const certs: Certificates = makeCertificates(dir);
+  const pgUser = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('postgres:'))?.split(':');
+  if (asRoot && pgUser) {
+    // PostgreSQL runs as postgres and wants its key private.
+    chmodSync(dir, 0o755);
+    chownSync(certs.key, Number(pgUser[2]), Number(pgUser[3]));
+    chmodSync(certs.key, 0o600);
+    for (const f of [certs.cert, certs.ca]) chmodSync(f, 0o644);
+  }
+  const spare = onSpare('postgresql', () => ({
+    bindAddress: '127.0.0.1,::1',
+    extraArgs: ['-c', 'ssl=on', '-c', `ssl_cert_file=${certs.cert}`, '-c', `ssl_key_file=${certs.key}`],
+  }));
+  const { newDb, converged } = spare;
 
   test('T6 sslmode=verify-full with sslrootcert=CA: works over TLS, exact schema', async () => {
     const db = await newDb();
-    const r = await runHeat(['db_sync'], { url: `postgresql+psycopg2://postgres@localhost:${server.port}/${db}?sslmode=verify-full&sslrootcert=${certs.ca}` });
+    const r = await runHeat(['db_sync'], { url: `postgresql+psycopg2://postgres@localhost:${spare.server.port}/${db}?sslmode=verify-full&sslrootcert=${certs.ca}` });
     assertOk(r);
     await converged(db);
   });
 
   test('T7 sslmode=verify-ca with the wrong CA: exit 1 at once, one line, nothing created', async () => {
     const db = await newDb();
-    const r = await runHeat(['db_sync'], { url: `postgresql://postgres@127.0.0.1:${server.port}/${db}?sslmode=verify-ca&sslrootcert=${certs.otherCa}` });
+    const r = await runHeat(['db_sync'], { url: `postgresql://postgres@127.0.0.1:${spare.server.port}/${db}?sslmode=verify-ca&sslrootcert=${certs.otherCa}` });
     errorLine(r, /^ERROR: cannot connect to postgresql:.*(certificate|self.signed|verify)/i);
-    const rows = await server.query("SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'public'", [], db);
+    const rows = await spare.server.query("SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'public'", [], db);
     assert.equal(Number(rows[0]!.n), 0);
   });
 
   test('I2 an IPv6 literal host (postgresql://postgres@[::1]:PORT/heat): works', async () => {
     const db = await newDb();
-    const r = await runHeat(['db_sync'], { url: `postgresql://postgres@[::1]:${server.port}/${db}` });
+    const r = await runHeat(['db_sync'], { url: `postgresql://postgres@[::1]:${spare.server.port}/${db}` });
     assertOk(r);
     await converged(db);
   });
 
   test('R2 the server restarted mid-run: exit 1 "lost the connection"; the step rolled back; the re-run converges', async () => {
-    const db = await newDb();
-    const url = server.url(db);
-    const p = startHeat(['db_sync'], { url });
-    await p.waitFor(/-> 044 .*done/);
-    p.kill('SIGSTOP');
-    await server.restart();
-    p.kill('SIGCONT');
-    const r = await p.done;
-    errorLine(r, /lost the connection to the database during a run|terminat|server closed/);
-    assertOk(await runHeat(['db_sync'], { url }));
-    await converged(db);
+    await spare.restartMidRun();
   });
 });
 
