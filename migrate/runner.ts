@@ -13,7 +13,8 @@
  */
 import { hostname } from 'node:os';
 import { adapterFor, type DialectAdapter } from './dialect/adapter.js';
-import { KnownError, StepError, describe } from './errors.js';
+import { InterruptedError, KnownError, LockWaitTimeoutError, StepError, describe } from './errors.js';
+import { RunGuard, describeBlockers } from './guard.js';
 import { planSteps, type PlannedStep, type Repository } from './repository.js';
 import type { Logger } from './script/contract.js';
 import { abortAfterFor, makeEngine } from './script/engine.js';
@@ -39,7 +40,13 @@ export interface RunOptions {
   readonly logSql?: boolean;
   /** Environment for test hooks (MIGRATE_TEST_ABORT); defaults to process.env. */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** How long one statement may wait for another session's table/row lock, ms (default 30 s). */
+  readonly lockWaitTimeoutMs?: number;
+  /** Stops the run: the statement in flight is cancelled, the step rolled back or left resumable. */
+  readonly signal?: AbortSignal;
 }
+
+export const DEFAULT_LOCK_WAIT_TIMEOUT_MS = 30_000;
 
 export interface StepResult {
   readonly from: number;
@@ -66,6 +73,17 @@ export function lockKey(repo: Repository): string {
 export interface LockedSession {
   readonly session: Session;
   readonly adapter: DialectAdapter;
+  /** Watches lock waits and stop requests (absent on connections that run no steps). */
+  readonly guard?: RunGuard;
+}
+
+const pad = (n: number) => String(n).padStart(3, '0');
+
+/** The one-line stop message, logged and thrown. */
+function interrupted(o: RunOptions, reason: unknown, where: string): InterruptedError {
+  const e = new InterruptedError(`${describe(reason)} ${where}`, reason);
+  o.logger.warn({ reason: describe(reason) }, e.message);
+  return e;
 }
 
 /**
@@ -95,16 +113,35 @@ export async function withLock<T>(
     env: o.env ?? process.env,
     openAux: () => openSession(url, { logger: o.logger, timeoutMs }),
   };
+  const lockWaitTimeoutMs = o.lockWaitTimeoutMs ?? DEFAULT_LOCK_WAIT_TIMEOUT_MS;
   let locked = false;
+  let guard: RunGuard | undefined;
   try {
     await adapter.prepare(session);
-    await adapter.lock(session, req);
+    guard = new RunGuard({
+      probe: adapter.guard ?? { blockerNoun: 'session', lockWait: async () => undefined, cancel: async () => undefined },
+      sessionId: adapter.guard ? await adapter.sessionId(session) : undefined,
+      openAux: () => openSession(url, { logger: o.logger, timeoutMs }),
+      logger: o.logger,
+      lockWaitTimeoutMs,
+      signal: o.signal,
+    });
+    if (o.signal?.aborted) throw interrupted(o, o.signal.reason, 'before the first step; nothing was applied');
+    try {
+      await adapter.lock(session, req);
+    } catch (e) {
+      if (guard.stopReason) throw interrupted(o, guard.stopReason, 'while waiting for the migration lock; nothing was applied');
+      throw e;
+    }
     locked = true;
-    return await fn({ session, adapter });
+    if (guard.stopReason) throw interrupted(o, guard.stopReason, 'before the first step; nothing was applied');
+    await adapter.setLockWaitTimeout(session, lockWaitTimeoutMs);
+    return await fn({ session, adapter, guard });
   } finally {
     if (locked) {
       await adapter.unlock(session, req).catch((e: unknown) => o.logger.warn({ err: describe(e) }, 'releasing the migration lock failed (it is released when the connection closes)'));
     }
+    await guard?.dispose();
     await session.close();
   }
 }
@@ -139,6 +176,7 @@ async function runScript(ls: LockedSession, step: PlannedStep, o: RunOptions, re
     step: { from: step.from, to: step.to, direction: step.direction },
     resumed,
     abortAfter: abortAfterFor(env.MIGRATE_TEST_ABORT, step.to),
+    signal: o.signal,
   });
   if (step.script.kind === 'sql') {
     for (const stmt of sqlStatements(step.script, o.logger)) await engine.execute(stmt);
@@ -162,7 +200,22 @@ async function runStep(ls: LockedSession, repo: Repository, step: PlannedStep, o
     script: step.script.relPath,
   };
   const t0 = performance.now();
-  const fail = (e: unknown) => new StepError(step.script.relPath, step.direction, step.from, step.to, e);
+  const label = `step ${pad(step.from)} -> ${pad(step.to)} (${step.script.relPath})`;
+  const fail = (e: unknown) => {
+    if (e instanceof StepError || e instanceof InterruptedError || e instanceof LockWaitTimeoutError) return e;
+    const stop = ls.guard?.stopReason;
+    if (stop) {
+      return interrupted(
+        o,
+        stop,
+        `during ${label}: the statement in flight was cancelled and ${a.transactionalDdl ? `the step rolled back; the next run starts again from ${pad(step.from)}` : 'the step is recorded as interrupted; the next run resumes it'}`,
+      );
+    }
+    if (a.isLockWaitTimeout(e)) return lockWaitTimeout(ls, o, label, a.transactionalDdl);
+    return new StepError(step.script.relPath, step.direction, step.from, step.to, e);
+  };
+  const unwatch = ls.guard?.watch(label) ?? (() => undefined);
+  try {
   if (a.transactionalDdl) {
     await begin(q, a);
     try {
@@ -203,12 +256,29 @@ async function runStep(ls: LockedSession, repo: Repository, step: PlannedStep, o
       if (sqlInTxn) await q.query('COMMIT');
     } catch (e) {
       if (sqlInTxn) await q.query('ROLLBACK').catch(() => undefined);
-      throw e;
+      throw fail(e);
     }
+  }
+  } finally {
+    unwatch();
   }
   const ms = Math.round(performance.now() - t0);
   o.onStep?.({ type: 'done', from: step.from, to: step.to, script: step.script.relPath, ms });
   return { ms };
+}
+
+/** The one-line error of a statement that gave up waiting for another session's lock. */
+function lockWaitTimeout(ls: LockedSession, o: RunOptions, label: string, rolledBack: boolean): LockWaitTimeoutError {
+  const limit = Math.round((o.lockWaitTimeoutMs ?? DEFAULT_LOCK_WAIT_TIMEOUT_MS) / 1000);
+  const w = ls.guard?.lastWait;
+  const noun = ls.adapter.guard?.blockerNoun ?? 'session';
+  const held = w ? `${w.what}, held by ${describeBlockers(noun, w)}` : 'a lock another session holds';
+  const first = w?.blockers[0];
+  const kill = first ? (ls.adapter.name === 'mysql' ? ` (KILL ${first.id})` : ls.adapter.name === 'postgresql' ? ` (SELECT pg_terminate_backend(${first.id}))` : '') : '';
+  return new LockWaitTimeoutError(
+    `${label} waited ${limit} s for ${held}; end that transaction${kill} or stop the services using the database, then run again; ` +
+      `${rolledBack ? 'the step was rolled back' : 'the step is resumable: the next run retries it'} ([database] lock_wait_timeout = ${limit} s)`,
+  );
 }
 
 /**
@@ -247,6 +317,8 @@ export async function walk(
     if (cur === target || (direction === 'upgrade' ? cur > target : cur < target)) break;
     let replan = false;
     for (const step of planSteps(repo, cur, target, a.name)) {
+      const stop = ls.guard?.stopReason;
+      if (stop) throw interrupted(o, stop, `before step ${pad(step.from)} -> ${pad(step.to)}; the next run continues from ${pad(step.from)}`);
       a.assertLocked(q);
       const outcome = await runStep(ls, repo, step, o, log, resumeFrom === step.from);
       if (outcome === 'skipped') {

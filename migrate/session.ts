@@ -31,6 +31,8 @@ export interface Session extends Queryable {
   readonly safeUrl: string;
   /** Present on TypeORM sessions only. */
   readonly queryRunner?: QueryRunner;
+  /** Server limits the adapter read at prepare (MySQL: max_allowed_packet), for error messages. */
+  readonly limits: { maxPacket?: number };
   close(): Promise<void>;
 }
 
@@ -216,6 +218,7 @@ export async function openSession(urlText: string, opts: SessionOptions = {}): P
     throw connectionError(e, url, safeUrl);
   }
   const logger = opts.logSql ? opts.logger : undefined;
+  const limits: { maxPacket?: number } = {};
   // Benchmark aid: MIGRATE_SQL_CAPTURE=<file> appends every statement, parameters inlined, so
   // that the database's own client can replay exactly what a run sent (bench/).
   const capture = process.env.MIGRATE_SQL_CAPTURE;
@@ -225,7 +228,7 @@ export async function openSession(urlText: string, opts: SessionOptions = {}): P
     try {
       return await raw(sql, params);
     } catch (e) {
-      throw wrapDbError(e, sql, url);
+      throw wrapDbError(e, sql, url, { bytes: payloadBytes(sql, params), maxPacket: limits.maxPacket });
     }
   };
   return {
@@ -233,15 +236,44 @@ export async function openSession(urlText: string, opts: SessionOptions = {}): P
     url,
     safeUrl,
     queryRunner,
+    limits,
     query: async (sql, params) => (await run(sql, params)).rows,
     execute: async (sql, params) => (await run(sql, params)).affected,
     close,
   };
 }
 
+/** Roughly how many bytes a statement and its parameters take on the wire. */
+function payloadBytes(sql: string, params: readonly unknown[]): number {
+  let n = Buffer.byteLength(sql);
+  for (const p of params) n += typeof p === 'string' ? Buffer.byteLength(p) : Buffer.isBuffer(p) ? p.length : 8;
+  return n;
+}
+
+const MB = (n: number) => `${(n / 1048576).toFixed(1)} MB`;
+
 /** A database error with the statement (first 200 chars) and without any password. */
-export function wrapDbError(e: unknown, sql: string, url: ParsedUrl): DatabaseError | ConnectionError | LockTimeoutError {
+export function wrapDbError(
+  e: unknown,
+  sql: string,
+  url: ParsedUrl,
+  size: { bytes?: number; maxPacket?: number } = {},
+): DatabaseError | ConnectionError | LockTimeoutError {
   const err = e as { message?: string; code?: string; errno?: number };
+  const stmt0 = (sql.length > 200 ? `${sql.slice(0, 200)}...` : sql).replace(/\s+/g, ' ').trim();
+  // MySQL: a statement larger than max_allowed_packet makes the server answer with error 1153 and
+  // close the connection; the client sees either, at random. It is not a lost connection.
+  const tooBig = size.bytes !== undefined && size.maxPacket !== undefined && size.bytes > size.maxPacket;
+  if (url.dialect === 'mysql' && (err.errno === 1153 || (tooBig && (LOST.has(err.code ?? '') || LOST_MESSAGE.test(String(err.message)))))) {
+    const de = new DatabaseError(
+      `the statement${size.bytes !== undefined ? ` (${MB(size.bytes)})` : ''} is larger than the server's max_allowed_packet${size.maxPacket !== undefined ? ` (${MB(size.maxPacket)})` : ''} and the server refused it: ` +
+        `raise max_allowed_packet on the server (my.cnf [mysqld] max_allowed_packet = 256M, or SET GLOBAL max_allowed_packet) and run again [SQL: ${stmt0}]`,
+      sql,
+      { cause: e },
+    );
+    (de as { code?: string }).code = err.code ?? 'ER_NET_PACKET_TOO_LARGE';
+    return de;
+  }
   if (err.code === 'SQLITE_BUSY' || err.code === 'SQLITE_LOCKED') {
     return new LockTimeoutError(
       `timed out waiting for the SQLite write lock on ${url.database} (another process is writing: retry later or raise the lock timeout); this step was not applied`,
@@ -265,7 +297,15 @@ export function wrapDbError(e: unknown, sql: string, url: ParsedUrl): DatabaseEr
     (de as { code?: string }).code = err.code;
     return de;
   }
-  const de = new DatabaseError(`${msg} [SQL: ${stmt.replace(/\s+/g, ' ').trim()}]`, sql, { cause: e });
+  const where = url.dialect === 'sqlite' ? `SQLite database ${url.database}: ` : '';
+  if (err.code === 'SQLITE_NOTADB') {
+    return new DatabaseError(
+      `${where}file is not a database: the file exists but is not SQLite (or is encrypted or damaged); check that [database] connection names the right file`,
+      sql,
+      { cause: e },
+    );
+  }
+  const de = new DatabaseError(`${where}${msg} [SQL: ${stmt.replace(/\s+/g, ' ').trim()}]`, sql, { cause: e });
   (de as { code?: string }).code = err.code;
   return de;
 }

@@ -51,8 +51,19 @@ export async function tryReadVersion(
     throw e;
   }
   if (!rows.length) return 'no-row';
+  if (rows.length > 1) {
+    throw new ControlledSchemaError(
+      `${ref.table} has ${rows.length} rows for repository '${ref.repositoryId}' (versions ${rows.map((r) => String(r.version)).join(', ')}): ` +
+        `the table has lost its primary key; delete the rows that do not match the schema, keep one, and restore PRIMARY KEY (repository_id)`,
+    );
+  }
   const v = rows[0]!.version;
-  if (v === null || v === undefined) return 0;
+  if (v === null || v === undefined) {
+    throw new ControlledSchemaError(
+      `${ref.table}.version is NULL for repository '${ref.repositoryId}' (sqlalchemy-migrate never writes one: a hand edit or a partial restore); ` +
+        `set it to the schema's real version (UPDATE ${ref.table} SET version = N WHERE repository_id = '${ref.repositoryId}'), or delete the row if the database has no tables of this repository`,
+    );
+  }
   return Number(v);
 }
 

@@ -3,7 +3,8 @@
  * line -> one frozen, typed {@link HeatConfig}. The only module that reads config files or env.
  *
  * Layers, lowest first (see layers.ts):
- *   1. built-in defaults (oslo.db's max_retries 10, retry_interval 10; ours: lock timeout 120)
+ *   1. built-in defaults (oslo.db's max_retries 10, retry_interval 10; ours: lock timeout 120,
+ *      lock wait timeout 30)
  *   2. config files: the `--config-file`s in order (default: the first `heat.conf` found in
  *      ~/.heat, ~, /etc/heat, /etc, then the first `heat-manage.conf`), then the `*.conf` of
  *      `--config-dir` (default: `heat.conf.d`/`heat-manage.conf.d` in the same places), sorted
@@ -38,6 +39,8 @@ export interface HeatConfig {
     readonly retryInterval: number;
     /** Seconds to wait for the migration lock ([database] migration_lock_timeout). */
     readonly lockTimeout: number;
+    /** Seconds one statement waits for another session's table/row lock ([database] lock_wait_timeout). */
+    readonly lockWaitTimeout: number;
   };
   readonly debug: boolean;
   readonly verbose: boolean;
@@ -112,6 +115,7 @@ export function loadHeatConfig(src: ConfigSources): HeatConfig {
   const maxRetries = integer(OPTIONS.maxRetries);
   const retryInterval = integer(OPTIONS.retryInterval);
   const lockTimeout = integer(OPTIONS.lockTimeout);
+  const lockWaitTimeout = integer(OPTIONS.lockWaitTimeout);
   const debug = boolean(OPTIONS.debug);
   const verbose = boolean(OPTIONS.verbose);
 
@@ -138,7 +142,7 @@ export function loadHeatConfig(src: ConfigSources): HeatConfig {
     connectionSource = sourceLabel(conn.origin);
   }
 
-  const database = { connection, connectionSource, maxRetries, retryInterval, lockTimeout };
+  const database = { connection, connectionSource, maxRetries, retryInterval, lockTimeout, lockWaitTimeout };
   const masked = (): object => ({ ...database, connection: maskUrl(database.connection) });
   Object.defineProperty(database, 'toJSON', { value: masked });
   Object.defineProperty(database, Symbol.for('nodejs.util.inspect.custom'), { value: masked });

@@ -4,7 +4,7 @@
  * version lower than the current one is refused ("heat-manage never downgrades").
  */
 import { fileURLToPath } from 'node:url';
-import { ConnectionError, MigrateError, UsageError } from '../../migrate/errors.js';
+import { ConnectionError, InterruptedError, MigrateError, UsageError, describe } from '../../migrate/errors.js';
 import { loadRepository, type Repository } from '../../migrate/repository.js';
 import * as oslo from '../../migrate/oslo.js';
 import type { MigrateResult, RunOptions } from '../../migrate/runner.js';
@@ -36,6 +36,23 @@ export interface DbOptions {
   readonly env?: RunOptions['env'];
   /** Sleep used between connection attempts (injectable for tests). */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** [database] lock_wait_timeout, ms. */
+  readonly lockWaitTimeoutMs?: number;
+  /** Stops the run (SIGTERM/SIGINT at the process edge). */
+  readonly signal?: AbortSignal;
+}
+
+/** Sleeps `ms`, or less when `signal` aborts first. */
+function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
 
 /** A db_sync version argument: an integer from INIT_VERSION to the latest; usage error otherwise. */
@@ -60,12 +77,16 @@ export function parseSyncVersion(value: string | undefined, latest: number): num
  * retry_interval; -1 retries forever). Authentication errors and unknown databases are not retried.
  */
 export async function withRetries<T>(o: DbOptions, fn: () => Promise<T>): Promise<T> {
-  const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const sleep = o.sleep ?? ((ms: number) => abortableSleep(ms, o.signal));
+  const stopped = (): InterruptedError | undefined =>
+    o.signal?.aborted ? new InterruptedError(`${describe(o.signal.reason)} while waiting for the database; nothing was applied`, o.signal.reason) : undefined;
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
     } catch (e) {
       if (!(e instanceof ConnectionError) || !e.retryable) throw e;
+      const stop = stopped();
+      if (stop) throw stop;
       if (o.maxRetries !== -1 && attempt > o.maxRetries) {
         throw new ConnectionError(
           `${e.message}; gave up after ${attempt} attempts ([database] max_retries = ${o.maxRetries}, retry_interval = ${o.retryIntervalS} s)`,
@@ -78,6 +99,11 @@ export async function withRetries<T>(o: DbOptions, fn: () => Promise<T>): Promis
         `database not reachable (attempt ${attempt}${o.maxRetries === -1 ? '' : ` of ${o.maxRetries + 1}`}): ${e.message}; retrying in ${o.retryIntervalS} s`,
       );
       await sleep(o.retryIntervalS * 1000);
+      const stop2 = stopped();
+      if (stop2) {
+        o.logger.warn(stop2.message);
+        throw stop2;
+      }
     }
   }
 }
@@ -90,6 +116,8 @@ function runOptions(o: DbOptions): oslo.SyncOptions {
     logSql: o.logSql,
     onStep: o.onStep,
     env: o.env,
+    lockWaitTimeoutMs: o.lockWaitTimeoutMs,
+    signal: o.signal,
   };
 }
 

@@ -4,6 +4,7 @@
  */
 import type { DialectName, Logger } from '../script/contract.js';
 import type { Queryable } from '../session.js';
+import type { GuardProbe } from '../guard.js';
 
 export interface LockRequest {
   /** Human-readable key: `<version_table>:<repository_id>` (the adapter derives its own id). */
@@ -45,6 +46,20 @@ export interface DialectAdapter {
   beforeStep(q: Queryable): Promise<void>;
   /** Runs inside a step's transaction before commit (SQLite: foreign_key_check). */
   beforeCommit(q: Queryable): Promise<void>;
+  /** This connection's id as other sessions see it (MySQL CONNECTION_ID(), PostgreSQL backend pid); undefined: none. */
+  sessionId(q: Queryable): Promise<number | undefined>;
+  /** Bounds every lock wait of this connection's statements (MySQL lock_wait_timeout + innodb_lock_wait_timeout, PostgreSQL lock_timeout). */
+  setLockWaitTimeout(q: Queryable, ms: number): Promise<void>;
+  /** True when `err` is a statement that gave up waiting for another session's lock. */
+  isLockWaitTimeout(err: unknown): boolean;
+  /** Looks at and cancels this connection's statements from a second connection (none on SQLite). */
+  readonly guard?: GuardProbe;
+}
+
+/** The driver's error code / errno behind a wrapped error. */
+export function errorCode(e: unknown): { code?: string; errno?: number } {
+  const x = e as { code?: string; errno?: number; cause?: { code?: string; errno?: number } };
+  return { code: x?.cause?.code ?? x?.code, errno: x?.cause?.errno ?? x?.errno };
 }
 
 /** The version table, as sqlalchemy-migrate creates it (SPEC §8.1), identical on every backend. */
@@ -64,4 +79,9 @@ export async function adapterFor(dialect: DialectName): Promise<DialectAdapter> 
     case 'sqlite':
       return (await import('./sqlite.js')).sqliteAdapter;
   }
+}
+
+/** The table a statement works on, for messages: `ALTER TABLE stack ...` -> `stack`. */
+export function tableOf(sql: string): string | undefined {
+  return /\b(?:ALTER\s+TABLE|UPDATE|INSERT\s+INTO|DELETE\s+FROM|INDEX\s+[`"\w$]+\s+ON|DROP\s+TABLE)\s+[`"]?([\w$]+)/i.exec(sql)?.[1];
 }

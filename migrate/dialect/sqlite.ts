@@ -39,6 +39,23 @@ export const sqliteAdapter: DialectAdapter = {
   maxVersion: Number.MAX_SAFE_INTEGER,
   async prepare(q) {
     await q.query('PRAGMA foreign_keys = OFF');
+    // Refuse a database that cannot be written before the first step (a read-only file or
+    // directory: SQLite says so only at the first write, deep inside a step): a write rolled back.
+    await q.query('BEGIN IMMEDIATE');
+    try {
+      await q.query('CREATE TABLE migrate_write_check (x INTEGER)');
+    } catch (e) {
+      const file = (q as { url?: { database?: string } }).url?.database ?? 'the database file';
+      if (/readonly|read-only|unable to open|cannot open|disk I\/O/i.test(String((e as Error).message))) {
+        throw new MigrateError(
+          `SQLite database ${file} cannot be written (${String((e as Error).message).replace(/^SQLite database [^:]*: /, '').replace(/ \[SQL:.*$/, '')}): ` +
+            'run as a user that may write the file and its directory (SQLite writes a journal next to it), or fix their permissions; nothing was applied',
+        );
+      }
+      throw e;
+    } finally {
+      await q.query('ROLLBACK');
+    }
   },
   async beforeStep(q) {
     if (!baselines.has(q)) baselines.set(q, await violations(q));
@@ -57,4 +74,11 @@ export const sqliteAdapter: DialectAdapter = {
     }
     baselines.set(q, now);
   },
+  // The write lock is the migration lock here (busy timeout = the migration lock timeout), and a
+  // statement cannot be cancelled from outside: the core checks for a stop between statements.
+  async sessionId() {
+    return undefined;
+  },
+  async setLockWaitTimeout() {},
+  isLockWaitTimeout: () => false,
 };

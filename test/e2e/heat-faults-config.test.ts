@@ -237,12 +237,12 @@ describe('fault matrix: URLs', { concurrency: 4, timeout: TIMEOUT }, () => {
     });
   });
 
-  test('U7 SQLite file that is not a database (a config pointing at the wrong file): exit 1, unchanged', async () => {
+  test('U7 SQLite file that is not a database (a config pointing at the wrong file): exit 1, names the file, unchanged', async () => {
     const cwd = workDir();
     const text = '[database]\nthis is not a database\n'.repeat(200);
     const file = writeFile(join(cwd, 'heat.conf.sqlite'), text);
     const r = await runHeat(['db_sync'], { url: `sqlite:///${file}` });
-    errorLine(r, /file is not a database/);
+    errorLine(r, `SQLite database ${file}: file is not a database`);
     assert.equal(readFileSync(file, 'utf8'), text, 'the file is unchanged');
   });
 

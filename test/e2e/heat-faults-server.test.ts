@@ -10,7 +10,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { chmodSync, chownSync, copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { runMigrate, show } from '../support/cli.js';
 import { join } from 'node:path';
 import { createTestDatabase, serverQuery, skipUnlessReachable, type TestDatabase } from '../support/db.js';
 import { describeRun, dumpDifferences, exactlyOnceProblems, runHeat, startHeat, stepLog } from '../support/heat-cli.js';
@@ -150,7 +151,7 @@ describe('fault matrix: privileges', { concurrency: 3, timeout: TIMEOUT }, () =>
     }
   });
 
-  test('P6 SQLite, a database file the container user cannot write (root 0644, run as uid 42418): exit 1, database unchanged', async (t) => {
+  test('P6 SQLite, a database file the container user cannot write (root 0644, run as uid 42418): refused before the first step, names the file, unchanged', async (t) => {
     if (!asRoot) return t.skip('needs root to run as another user');
     const db = await dbAt('sqlite', 40);
     try {
@@ -158,7 +159,9 @@ describe('fault matrix: privileges', { concurrency: 3, timeout: TIMEOUT }, () =>
       chmodSync(db.file!, 0o644);
       const before = await stateOf(db);
       const r = await runHeat(['db_sync'], { bare: true, url: db.url, uid: KOLLA_UID, gid: KOLLA_UID, cwd: root });
-      errorLine(r, /readonly database|cannot be written|read-only/);
+      const line = errorLine(r, `SQLite database ${db.file} cannot be written (attempt to write a readonly database)`);
+      assert.match(line, /nothing was applied/);
+      assert.ok(!/ -> \d{3} .*done/.test(r.stderr), 'no step ran');
       assert.equal(await stateOf(db), before);
     } finally {
       await db.drop();
@@ -256,6 +259,39 @@ describe('fault matrix: server state', { concurrency: 3, timeout: TIMEOUT }, () 
     } finally {
       await db.drop();
     }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// A statement larger than the server's max_allowed_packet (the engine's diagnosis; Heat's data
+// steps write big rows in pieces, which is tested with them)
+
+describe('fault matrix: a statement larger than max_allowed_packet', { concurrency: 1, timeout: TIMEOUT }, () => {
+  test('S5 MariaDB: a 17 MB statement (16 MB max_allowed_packet): exit 1 naming max_allowed_packet, never "lost the connection", 4 runs out of 4', async (t) => {
+    const skip = (await skipUnlessReachable('mysql')).skip;
+    if (skip) return t.skip(skip);
+    const [limit] = await serverQuery('mysql', 'SELECT @@max_allowed_packet AS n');
+    const bytes = Number(limit!.n) + 1024 * 1024;
+    const repo = join(root, `big-${process.pid}`);
+    mkdirSync(join(repo, 'versions'), { recursive: true });
+    writeFileSync(join(repo, 'migrate.cfg'), '[db_settings]\nrepository_id = big\nversion_table = migrate_version\n');
+    writeFileSync(
+      join(repo, 'versions', '001_big_row.mjs'),
+      `export async function upgrade(e) {\n  await e.execute('CREATE TABLE IF NOT EXISTS big (id INT PRIMARY KEY, t LONGTEXT)');\n  await e.execute('REPLACE INTO big VALUES (1, ?)', ['x'.repeat(${bytes})]);\n}\n`,
+    );
+    await withDb('mysql', async (db) => {
+      assert.equal((await runMigrate(['version_control', db.url, repo])).code, 0);
+      for (let i = 0; i < 4; i++) {
+        const r = await runMigrate(['upgrade', db.url, repo]);
+        assert.equal(r.code, 1, show(r));
+        const errors = r.stderr.split('\n').filter((l) => l.startsWith('migrate: error:'));
+        assert.equal(errors.length, 1, show(r));
+        assert.match(errors[0]!, /larger than the server's max_allowed_packet \(\d+\.\d MB\).*raise max_allowed_packet/);
+        assert.doesNotMatch(errors[0]!, /lost the connection/);
+      }
+      const [v] = await db.query("SELECT version FROM migrate_version WHERE repository_id = 'big'");
+      assert.equal(Number(v!.version), 0, 'the step was not applied');
+    });
   });
 });
 

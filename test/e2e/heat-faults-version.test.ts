@@ -65,6 +65,23 @@ for (const dialect of ALL_DIALECTS) {
       });
     });
 
+    test(`V4 ${dialect}: heat's version is NULL: both commands refuse with one line naming migrate_version and the fix, unchanged (was: "version 1 doesn't exist" / prints 0)`, async () => {
+      await withDb(dialect, async (db) => {
+        await versionTable(db, [['heat', null]]);
+        await someHeatTable(db);
+        const [line] = await refusedUnchanged(db, /^ERROR: migrate_version\.version is NULL for repository 'heat'/);
+        assert.match(line!, /UPDATE migrate_version SET version = N WHERE repository_id = 'heat'/);
+      });
+    });
+
+    test(`V5 ${dialect}: two rows for heat (a hand-made table without its primary key): refused by both commands, unchanged (was: the first row used)`, async () => {
+      await withDb(dialect, async (db) => {
+        await versionTable(db, [['heat', 40], ['heat', 28]], false);
+        await someHeatTable(db);
+        await refusedUnchanged(db, /^ERROR: migrate_version has 2 rows for repository 'heat' \(versions (40, 28|28, 40)\).*PRIMARY KEY/);
+      });
+    });
+
     test(`V3 ${dialect}: an empty migrate_version alone (a stamp that crashed between CREATE and INSERT): db_sync finishes the stamp and converges`, async () => {
       await withDb(dialect, async (db) => {
         await versionTable(db, []);

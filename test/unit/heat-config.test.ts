@@ -598,6 +598,16 @@ describe('bad input', () => {
     assert.match(configError(() => load(s, { configFiles: [h] })), /:2: \[DEFAULT\] sql_retry_interval is -1; /);
   });
 
+  test('[database] lock_wait_timeout (issue 9): default 30, from a file or OS_DATABASE__LOCK_WAIT_TIMEOUT, at least 1', () => {
+    const s = sandbox();
+    assert.equal(load(s, { env: DB_ENV }).database.lockWaitTimeout, 30);
+    const f = write(join(s.root, 'w.conf'), '[database]\nlock_wait_timeout = 7\n');
+    assert.equal(load(s, { configFiles: [f], env: DB_ENV }).database.lockWaitTimeout, 7);
+    assert.equal(load(s, { configFiles: [f], env: { ...DB_ENV, OS_DATABASE__LOCK_WAIT_TIMEOUT: '3' } }).database.lockWaitTimeout, 3);
+    const z = write(join(s.root, 'z.conf'), '[database]\nlock_wait_timeout = 0\n');
+    assert.match(configError(() => load(s, { configFiles: [z], env: DB_ENV })), /:2: \[database\] lock_wait_timeout is 0; use a number of seconds >= 1/);
+  });
+
   test('a [__proto__] section does not pollute objects', () => {
     const s = sandbox();
     const f = write(join(s.root, 'p.conf'), '[__proto__]\npolluted = yes\n[constructor]\nprototype = x\n[DEFAULT]\n__proto__ = 1\n');
@@ -736,8 +746,8 @@ describe('etc/heat.conf.sample', () => {
     const cfg = load(s, { configFiles: [f], env: DB_ENV });
     assert.equal(cfg.database.connection, DB_ENV.OS_DATABASE__CONNECTION);
     assert.deepEqual(
-      [cfg.database.maxRetries, cfg.database.retryInterval, cfg.database.lockTimeout, cfg.debug, cfg.verbose, cfg.logFile],
-      [10, 10, 120, false, false, null],
+      [cfg.database.maxRetries, cfg.database.retryInterval, cfg.database.lockTimeout, cfg.database.lockWaitTimeout, cfg.debug, cfg.verbose, cfg.logFile],
+      [10, 10, 120, 30, false, false, null],
     );
   });
 });
