@@ -102,6 +102,7 @@ export async function withLock<T>(
     logger: o.logger,
     logSql: o.logSql,
     timeoutMs,
+    signal: o.signal,
     // Shown to waiters on PostgreSQL: replicas in containers are all pid 1, the host tells them apart.
     applicationName: `migrate[${process.pid}]@${hostname()}`.slice(0, 63),
   });
@@ -117,7 +118,6 @@ export async function withLock<T>(
   let locked = false;
   let guard: RunGuard | undefined;
   try {
-    await adapter.prepare(session);
     guard = new RunGuard({
       probe: adapter.guard ?? { blockerNoun: 'session', lockWait: async () => undefined, cancel: async () => undefined },
       sessionId: adapter.guard ? await adapter.sessionId(session) : undefined,
@@ -128,6 +128,7 @@ export async function withLock<T>(
     });
     if (o.signal?.aborted) throw interrupted(o, o.signal.reason, 'before the first step; nothing was applied');
     try {
+      await adapter.prepare(session); // SQLite: its write check waits for the write lock, the migration lock there
       await adapter.lock(session, req);
     } catch (e) {
       if (guard.stopReason) throw interrupted(o, guard.stopReason, 'while waiting for the migration lock; nothing was applied');
@@ -136,7 +137,15 @@ export async function withLock<T>(
     locked = true;
     if (guard.stopReason) throw interrupted(o, guard.stopReason, 'before the first step; nothing was applied');
     await adapter.setLockWaitTimeout(session, lockWaitTimeoutMs);
-    return await fn({ session, adapter, guard });
+    try {
+      return await fn({ session, adapter, guard });
+    } catch (e) {
+      // Stopped outside a step's script (e.g. waiting for SQLite's write lock to begin a step).
+      if (guard.stopReason && !(e instanceof InterruptedError)) {
+        throw interrupted(o, guard.stopReason, 'while waiting for the database; the step in progress was not applied, the next run continues from there');
+      }
+      throw e;
+    }
   } finally {
     if (locked) {
       await adapter.unlock(session, req).catch((e: unknown) => o.logger.warn({ err: describe(e) }, 'releasing the migration lock failed (it is released when the connection closes)'));

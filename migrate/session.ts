@@ -46,6 +46,8 @@ export interface SessionOptions {
   applicationName?: string;
   /** Log every statement at debug level. */
   logSql?: boolean;
+  /** Stops waits inside the session (SQLite's write lock) when aborted. */
+  signal?: AbortSignal;
 }
 
 interface RawResult {
@@ -152,6 +154,10 @@ function sqliteFile(u: ParsedUrl): string {
   return u.database ?? ':memory:';
 }
 
+function sqliteWait(u: ParsedUrl, o: SessionOptions) {
+  return { timeoutMs: o.timeoutMs ?? 120000, file: sqliteFile(u), logger: o.logger, signal: o.signal };
+}
+
 function wrapMysql(conn: {
   query(o: { sql: string; values: unknown[] }, cb: (err: Error | null, res: unknown) => void): void;
 }): RawQuery {
@@ -172,12 +178,42 @@ function wrapPg(client: { query(sql: string, params: unknown[]): Promise<{ rows:
   };
 }
 
-function wrapSqlite(db: import('better-sqlite3').Database): RawQuery {
-  return async (sql, params) => {
+/**
+ * SQLite waits for another process's write lock inside the driver, synchronously: a long busy
+ * timeout would block the event loop (no log line, no signal handled). So the driver waits at
+ * most SQLITE_BUSY_SLICE_MS per attempt and we retry until the timeout, logging every few seconds
+ * and stopping when the run is asked to (a statement that got SQLITE_BUSY did nothing).
+ */
+const SQLITE_BUSY_SLICE_MS = 100;
+
+function wrapSqlite(db: import('better-sqlite3').Database, w: { timeoutMs: number; file: string; logger?: Logger; signal?: AbortSignal }): RawQuery {
+  db.pragma(`busy_timeout = ${SQLITE_BUSY_SLICE_MS}`);
+  const once = (sql: string, params: readonly unknown[]): RawResult => {
     const stmt = db.prepare(sql);
     const args = (params as unknown[]).map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
     if (stmt.reader) return { rows: stmt.all(...args) as Row[], affected: 0 };
     return { rows: [], affected: stmt.run(...args).changes };
+  };
+  return async (sql, params) => {
+    const t0 = Date.now();
+    const every = Math.min(5000, Math.max(1000, Math.round(w.timeoutMs / 3)));
+    let nextLog = t0 + every;
+    for (;;) {
+      try {
+        return once(sql, params);
+      } catch (e) {
+        const code = (e as { code?: string }).code;
+        if ((code !== 'SQLITE_BUSY' && code !== 'SQLITE_LOCKED') || Date.now() - t0 >= w.timeoutMs || w.signal?.aborted) throw e;
+      }
+      if (Date.now() >= nextLog) {
+        nextLog += every;
+        w.logger?.warn(
+          { file: w.file, waitedS: Math.round((Date.now() - t0) / 1000) },
+          `waiting ${Math.round((Date.now() - t0) / 1000)} s for the SQLite write lock on ${w.file} (another process is writing to it); giving up after ${Math.round(w.timeoutMs / 1000)} s`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
   };
 }
 
@@ -207,8 +243,8 @@ export async function openSession(urlText: string, opts: SessionOptions = {}): P
       close = () => client.end().catch(() => undefined);
     } else {
       const Database = (await import('better-sqlite3')).default;
-      const db = new Database(sqliteFile(url), { timeout: opts.timeoutMs ?? 120000 });
-      raw = wrapSqlite(db);
+      const db = new Database(sqliteFile(url), { timeout: SQLITE_BUSY_SLICE_MS });
+      raw = wrapSqlite(db, sqliteWait(url, opts));
       close = async () => {
         db.close();
       };
@@ -361,7 +397,7 @@ async function openTypeorm(url: ParsedUrl, opts: SessionOptions) {
     throw e;
   }
   const raw: RawQuery =
-    url.dialect === 'mysql' ? wrapMysql(conn as never) : url.dialect === 'postgresql' ? wrapPg(conn as never) : wrapSqlite(conn as never);
+    url.dialect === 'mysql' ? wrapMysql(conn as never) : url.dialect === 'postgresql' ? wrapPg(conn as never) : wrapSqlite(conn as never, sqliteWait(url, opts));
   const close = async () => {
     await qr.release().catch(() => undefined);
     await ds.destroy().catch(() => undefined);

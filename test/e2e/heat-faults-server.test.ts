@@ -15,7 +15,7 @@ import { runMigrate, show } from '../support/cli.js';
 import { join } from 'node:path';
 import { createTestDatabase, serverQuery, skipUnlessReachable, type TestDatabase } from '../support/db.js';
 import { describeRun, dumpDifferences, exactlyOnceProblems, runHeat, startHeat, stepLog } from '../support/heat-cli.js';
-import { assertConverged, assertOk, errorLine, heatVersion, makeCertificates, scratchDir, stateOf, withDb, type Certificates } from '../support/faults.js';
+import { assertConverged, assertOk, errorLine, hasLog, heatVersion, makeCertificates, scratchDir, stateOf, withDb, type Certificates } from '../support/faults.js';
 import { createSpareServer, dumpSpare, spareUnavailableReason, type SpareOptions, type SpareServer } from '../support/spare-server.js';
 
 const TIMEOUT = 240_000;
@@ -211,7 +211,7 @@ describe('fault matrix: server state', { concurrency: 3, timeout: TIMEOUT }, () 
     });
   });
 
-  test('S3 SQLite, another process holds the write lock: exit 1 after migration_lock_timeout (2 s), names the file, database unchanged', async () => {
+  test('S3 SQLite, another process holds the write lock: the wait is logged; exit 1 after migration_lock_timeout (2 s), names the file, database unchanged', async () => {
     const db = await dbAt('sqlite', 40);
     try {
       const before = await stateOf(db);
@@ -222,6 +222,7 @@ describe('fault matrix: server state', { concurrency: 3, timeout: TIMEOUT }, () 
         const r = await runHeat(['db_sync'], { url: db.url, env: { OS_DATABASE__MIGRATION_LOCK_TIMEOUT: '2' } });
         errorLine(r, `timed out waiting for the SQLite write lock on ${db.file}`);
         assert.ok(r.ms < 30_000, `bounded: ${Math.round(r.ms)} ms`);
+        assert.ok(hasLog(r, new RegExp(`waiting \\d+ s for the SQLite write lock on ${db.file!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`), 40), `the wait is logged\n${describeRun(r)}`);
       } finally {
         holder.exec('ROLLBACK');
         holder.close();

@@ -146,6 +146,33 @@ describe('fault matrix: signals while waiting', { concurrency: 3, timeout: TIMEO
     }
   });
 
+  test('G7 SQLite, SIGTERM as PID 1 while waiting for the write lock another process holds: exit 143 at once (was: blocked in the driver)', async (t) => {
+    if (pid1Skip) return t.skip(pid1Skip);
+    const db = await createTestDatabase('sqlite');
+    try {
+      assertOk(await runHeat(['db_sync', '40'], { url: db.url }));
+      const Database = (await import('better-sqlite3')).default;
+      const holder = new Database(db.file!);
+      holder.exec('BEGIN IMMEDIATE');
+      try {
+        const p = startHeat(['db_sync'], { url: db.url, wrap: PID1_WRAP, env: { OS_DATABASE__MIGRATION_LOCK_TIMEOUT: '60' } });
+        const target = await childOf(p.pid);
+        await p.waitFor(/waiting \d+ s for the SQLite write lock/, 30_000);
+        const sentAt = performance.now();
+        process.kill(target, 'SIGTERM');
+        const r = await p.done;
+        assert.ok(performance.now() - sentAt < PROMPT_MS, describeRun(r));
+        errorLine(r, /interrupted by SIGTERM while waiting for the migration lock; nothing was applied/, 143);
+      } finally {
+        holder.exec('ROLLBACK');
+        holder.close();
+      }
+      await nextRunConverges(db);
+    } finally {
+      await db.drop();
+    }
+  });
+
   test("G6 deploy/'s entrypoint as PID 1: SIGTERM mid-sync reaches heat-manage; exit 143, the command is not started; the next run converges", async (t) => {
     if (pid1Skip) return t.skip(pid1Skip);
     const skip = (await skipUnlessReachable('mysql')).skip;
