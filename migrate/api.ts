@@ -1,31 +1,34 @@
 /**
  * The commands of sqlalchemy-migrate's `versioning/api.py`, one function each, returning typed
- * results. Nothing here prints: progress goes to `onStep` and the logger; the CLI prints.
+ * results. Thin callers of the Migrator: nothing here decides how to lock or walk, and nothing
+ * prints (progress goes to `onStep` and the logger; the CLI prints).
  */
+import { SqlBackend } from './connection.js';
 import { InvalidVersionError, UsageError, VersionNotFoundError } from './errors.js';
-import { loadRepository, planSteps, type Repository } from './repository.js';
-import {
-  checkDirection,
-  probeVersion,
-  versionRef,
-  walk,
-  withLock,
-  type MigrateResult,
-  type RunOptions,
-} from './runner.js';
-import { parseUrl } from './url.js';
+import type { EngineHooks } from './hooks.js';
+import { Migrator, checkDirection, type MigrateResult, type StepEvent } from './migrator.js';
 import { preview } from './preview.js';
+import { loadRepository, type Repository } from './repository.js';
+import type { Logger } from './script/contract.js';
 import { needsTypeorm } from './script/detect.js';
-import { dropVersionRow, insertVersionRow, readVersion } from './version-table.js';
-import { runModule, sqlStatements } from './script/load.js';
-import { makeEngine } from './script/engine.js';
-import { openSession } from './session.js';
-import { adapterFor } from './dialect/adapter.js';
-import { inWriteTransaction } from './transaction.js';
+import { parseUrl, type ParsedUrl } from './url.js';
 
-export { inWriteTransaction };
+export type { MigrateResult, StepEvent } from './migrator.js';
+export type { EngineHooks } from './hooks.js';
 
-export type { MigrateResult, RunOptions, StepEvent } from './runner.js';
+export interface RunOptions {
+  readonly logger: Logger;
+  readonly lockTimeoutMs?: number;
+  readonly onStep?: (e: StepEvent) => void;
+  /** Log every statement at debug level. */
+  readonly logSql?: boolean;
+  /** Test hooks and environment-derived settings, injected by the process edge. */
+  readonly hooks?: EngineHooks;
+  /** How long one statement may wait for another session's table or row lock, ms (default 30 s). */
+  readonly lockWaitTimeoutMs?: number;
+  /** Stops a run (SIGTERM/SIGINT at the process edge): the statement in flight is cancelled. */
+  readonly signal?: AbortSignal;
+}
 
 /**
  * A version argument: an integer >= 0 (leading/trailing spaces and leading zeros allowed, as
@@ -43,18 +46,17 @@ export function parseVersion(value: unknown, what = 'version'): number {
   throw new UsageError(`${what} must be a non-negative integer, got '${String(value)}'`);
 }
 
-/** migrate_version.version is INTEGER: a timestamp version does not fit on MySQL/PostgreSQL. */
-async function checkFits(dialect: Parameters<typeof adapterFor>[0], version: number): Promise<void> {
-  const a = await adapterFor(dialect);
-  if (version > a.maxVersion) {
-    throw new InvalidVersionError(
-      `${version} does not fit migrate_version.version (INTEGER, at most ${a.maxVersion}) on ${dialect}: timestamp-numbered repositories work on SQLite only; use sequential numbers`,
-    );
-  }
-}
-
 function repoOf(repository: string | Repository): Repository {
   return typeof repository === 'string' ? loadRepository(repository) : repository;
+}
+
+/** The Migrator for a URL and a repository (the URL is parsed here, once). */
+export async function migratorFor(url: string | ParsedUrl, repository: string | Repository, o: RunOptions): Promise<Migrator> {
+  const repo = repoOf(repository);
+  const u = typeof url === 'string' ? parseUrl(url) : url;
+  const lockTimeoutMs = o.lockTimeoutMs ?? 120_000;
+  const backend = await SqlBackend.create(u, { table: repo.config.versionTable, repositoryId: repo.config.repositoryId }, { ...o, lockTimeoutMs });
+  return new Migrator({ repo, backend, logger: o.logger, lockTimeoutMs, lockWaitTimeoutMs: o.lockWaitTimeoutMs, signal: o.signal, onStep: o.onStep });
 }
 
 /** `version REPO`: the latest version in the repository. */
@@ -64,16 +66,11 @@ export function version(repository: string | Repository): number {
 
 /** `db_version URL REPO`. */
 export async function dbVersion(url: string, repository: string | Repository, o: RunOptions): Promise<number> {
-  return probeVersion(url, repoOf(repository), o);
+  return (await migratorFor(url, repository, o)).version();
 }
 
 /** `version_control URL REPO [VERSION]`: creates the table if absent and inserts the row. */
-export async function versionControl(
-  url: string,
-  repository: string | Repository,
-  ver: unknown,
-  o: RunOptions,
-): Promise<number> {
+export async function versionControl(url: string, repository: string | Repository, ver: unknown, o: RunOptions): Promise<number> {
   const repo = repoOf(repository);
   let v = 0;
   if (ver !== undefined && ver !== null) {
@@ -84,17 +81,21 @@ export async function versionControl(
     }
     if (v > repo.latest) throw new InvalidVersionError(`${v} (the repository's latest version is ${repo.latest})`);
   }
-  await checkFits(parseUrl(url).dialect, v);
-  await withLock(url, repo, o, (ls) =>
-    inWriteTransaction(ls, () => insertVersionRow(ls.session, ls.adapter, versionRef(repo), repo.path, v)),
-  );
+  const m = await migratorFor(url, repo, o);
+  m.checkFits([v]);
+  await m.withLock((c) => m.inTransaction(c, () => c.storage.version.insert(repo.path, v)));
   return v;
 }
 
 /** `drop_version_control URL REPO`: removes this repository's row (and the table if it was the last). */
 export async function dropVersionControl(url: string, repository: string | Repository, o: RunOptions) {
-  const repo = repoOf(repository);
-  return withLock(url, repo, o, (ls) => inWriteTransaction(ls, () => dropVersionRow(ls.session, ls.adapter, versionRef(repo))));
+  const m = await migratorFor(url, repository, o);
+  return m.withLock((c) =>
+    m.inTransaction(c, async () => {
+      await m.lockedVersion(c); // DatabaseNotControlledError when absent
+      return c.storage.version.drop();
+    }),
+  );
 }
 
 export interface MigrateOptions extends RunOptions {
@@ -102,16 +103,12 @@ export interface MigrateOptions extends RunOptions {
   readonly previewSql?: boolean;
 }
 
-async function migrateTo(
-  url: string,
-  repo: Repository,
-  direction: 'upgrade' | 'downgrade',
-  ver: unknown,
-  o: MigrateOptions,
-): Promise<MigrateResult> {
-  const dialect = parseUrl(url).dialect;
+async function migrateTo(url: string, repository: string | Repository, direction: 'upgrade' | 'downgrade', ver: unknown, o: MigrateOptions): Promise<MigrateResult> {
   const requested = ver === undefined || ver === null ? undefined : parseVersion(ver);
-  const from = await probeVersion(url, repo, o);
+  const u = parseUrl(url);
+  const m = await migratorFor(u, repository, o);
+  const repo = m.repo;
+  const from = await m.version();
   if (requested === undefined && direction === 'upgrade' && from > repo.latest) {
     throw new VersionNotFoundError(
       `the database is at version ${from}, beyond the repository's latest version ${repo.latest}: it was migrated by a newer repository ("Database schema file with version ${from} doesn't exist.")`,
@@ -120,26 +117,24 @@ async function migrateTo(
   const target = requested ?? repo.latest;
   checkDirection(direction, from, target);
   if (target === from) return { from, to: from, steps: [] };
-  const steps = planSteps(repo, from, target, dialect); // whole path checked before anything runs
-  // The first version of the walk that does not fit, if any (all are checked before anything runs).
-  await checkFits(dialect, steps.map((s) => s.to).find((v) => v > 2147483647) ?? target);
+  const plan = m.plan(from, target, (steps) => needsTypeorm(steps.map((s) => s.script))); // whole path checked before anything runs
+  m.checkFits([...plan.steps.map((s) => s.to), target]);
   if (o.previewSql) {
-    await preview(url, repo, from, target, o);
+    await preview(u, plan.steps, o);
     return { from, to: from, steps: [] };
   }
-  const typeorm = needsTypeorm(steps.map((s) => s.script));
-  return withLock(url, repo, { ...o, typeorm }, (ls) => walk(ls, repo, target, direction, { ...o, allowAhead: true }));
+  return m.run(plan);
 }
 
 /** `upgrade URL REPO [VERSION]`. */
 export function upgrade(url: string, repository: string | Repository, ver: unknown, o: MigrateOptions) {
-  return migrateTo(url, repoOf(repository), 'upgrade', ver, o);
+  return migrateTo(url, repository, 'upgrade', ver, o);
 }
 
 /** `downgrade URL REPO VERSION`. */
 export function downgrade(url: string, repository: string | Repository, ver: unknown, o: MigrateOptions) {
   if (ver === undefined || ver === null) throw new UsageError('downgrade needs a VERSION');
-  return migrateTo(url, repoOf(repository), 'downgrade', ver, o);
+  return migrateTo(url, repository, 'downgrade', ver, o);
 }
 
 /**
@@ -152,37 +147,5 @@ export async function test(
   repository: string | Repository,
   o: RunOptions & { onPhase?: (phase: 'upgrade' | 'downgrade', done: boolean) => void },
 ): Promise<void> {
-  const repo = repoOf(repository);
-  const latest = repo.versions.find((v) => v.version === repo.latest);
-  if (!latest) throw new VersionNotFoundError(`"Database schema file with version ${repo.latest} doesn't exist."`);
-  const session = await openSession(url, { typeorm: true, logger: o.logger, logSql: o.logSql });
-  const adapter = await adapterFor(session.dialect);
-  try {
-    await adapter.prepare(session);
-    for (const direction of ['upgrade', 'downgrade'] as const) {
-      const script = latest.sql.get(`${session.dialect}:${direction}`) ?? latest.sql.get(`default:${direction}`) ?? latest.module;
-      if (!script) throw new VersionNotFoundError(`There is no script for ${repo.latest} version`);
-      o.onPhase?.(direction, false);
-      const engine = await makeEngine({
-        dialect: session.dialect,
-        session,
-        queryRunner: session.queryRunner,
-        logger: o.logger,
-        step: direction === 'upgrade' ? { from: repo.latest - 1, to: repo.latest, direction } : { from: repo.latest, to: repo.latest - 1, direction },
-        resumed: false,
-      });
-      await inWriteTransaction({ session, adapter }, async () => {
-        if (script.kind === 'sql') {
-          for (const s of sqlStatements(script, o.logger)) await engine.execute(s);
-        } else {
-          await runModule(script, direction, engine);
-        }
-      });
-      o.onPhase?.(direction, true);
-    }
-  } finally {
-    await session.close();
-  }
+  await (await migratorFor(url, repository, o)).rehearse(o.onPhase);
 }
-
-export { readVersion };

@@ -91,6 +91,11 @@ export class RunGuard {
     o.signal?.addEventListener('abort', this.onAbort, { once: true });
   }
 
+  /** How the probe names a blocker (`connection`, `backend pid`). */
+  get noun(): string {
+    return this.o.probe.blockerNoun;
+  }
+
   get interval(): number {
     return this.o.intervalMs ?? Math.min(5000, Math.max(1000, Math.round(this.o.lockWaitTimeoutMs / 3)));
   }

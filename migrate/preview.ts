@@ -4,24 +4,18 @@
  * builder in SQL-memory mode, and `queryRunner.query()` writes are recorded too; where DDL is
  * transactional everything also runs inside a transaction that is rolled back.
  */
-import { adapterFor } from './dialect/adapter.js';
+import type { RunOptions } from './api.js';
 import { describe } from './errors.js';
-import { planSteps, type Repository } from './repository.js';
-import type { RunOptions } from './runner.js';
+import type { PlannedStep } from './repository.js';
 import { isRead, makeEngine } from './script/engine.js';
 import { runModule, sqlSource } from './script/load.js';
 import { openSession } from './session.js';
+import type { ParsedUrl } from './url.js';
 
 /** `--preview_sql`: the SQL each step would run; nothing is executed except reads. */
-export async function preview(
-  url: string,
-  repo: Repository,
-  from: number,
-  target: number,
-  o: RunOptions,
-): Promise<void> {
-  const session = await openSession(url, { typeorm: true, logger: o.logger, logSql: o.logSql });
-  const adapter = await adapterFor(session.dialect);
+export async function preview(url: ParsedUrl, steps: readonly PlannedStep[], o: RunOptions): Promise<void> {
+  const session = await openSession(url, { typeorm: true, logger: o.logger, logSql: o.logSql, hooks: o.hooks });
+  const adapter = session.adapter;
   // Belt and braces: where DDL is transactional, everything runs in a transaction that is rolled
   // back; and statements a script sends straight through queryRunner.query() are recorded, not run.
   if (adapter.transactionalDdl) await session.query(adapter.beginSql);
@@ -36,7 +30,6 @@ export async function preview(
     return (realQuery as (s: string, p?: unknown[], st?: boolean) => Promise<unknown>)(sql, params, structured);
   }) as typeof qr.query;
   try {
-    const steps = planSteps(repo, from, target, session.dialect);
     for (const step of steps) {
       if (step.script.kind === 'sql') {
         o.onStep?.({ type: 'preview', from: step.from, to: step.to, script: step.script.relPath, text: sqlSource(step.script) });

@@ -246,10 +246,21 @@ export function planSteps(repo: Repository, from: number, to: number, dialect: D
     const version = direction === 'upgrade' ? b : a;
     const entry = byVersion.get(version);
     if (!entry) throw new VersionNotFoundError(`"Database schema file with version ${version} doesn't exist."`);
-    const op = direction;
-    const script = entry.sql.get(`${dialect}:${op}`) ?? entry.sql.get(`default:${op}`) ?? entry.module;
-    if (!script) throw new ScriptError(`There is no script for ${version} version (${op}, ${dialect})`);
-    steps.push({ from: a, to: b, version, direction, script });
+    steps.push({ from: a, to: b, version, direction, script: pick(entry, dialect, direction) });
   }
   return steps;
+}
+
+/** Script precedence (SPEC §7): `<dialect>` .sql, then `default` .sql, then the module script. */
+function pick(entry: VersionEntry, dialect: DialectName, op: 'upgrade' | 'downgrade'): ScriptFile {
+  const script = entry.sql.get(`${dialect}:${op}`) ?? entry.sql.get(`default:${op}`) ?? entry.module;
+  if (!script) throw new ScriptError(`There is no script for ${entry.version} version (${op}, ${dialect})`);
+  return script;
+}
+
+/** The script that runs version `version` in direction `op` on `dialect`. */
+export function scriptFor(repo: Repository, version: number, dialect: DialectName, op: 'upgrade' | 'downgrade'): ScriptFile {
+  const entry = repo.versions.find((v) => v.version === version);
+  if (!entry) throw new VersionNotFoundError(`"Database schema file with version ${version} doesn't exist."`);
+  return pick(entry, dialect, op);
 }

@@ -1,32 +1,25 @@
 /**
  * `migrate_log`: our own table (never a column of migrate_version, so the Python tool still reads
- * our databases). One row per step attempt: who ran it (host, pid), when, and how it ended.
+ * our databases). One row per step attempt: who ran it (host, pid, run id), when, and how it ended.
  *
- *  - MySQL/MariaDB: a `running` row is written before the script and marked `done` in the same
- *    transaction as the version bump. A `running`/`failed` row for the step the database is at
- *    means an earlier attempt stopped midway: the next run says so and retries (scripts converge).
- *  - PostgreSQL/SQLite: the `done` row is written inside the step's transaction; a failure is
- *    recorded after the rollback.
+ *  - Non-transactional DDL (MySQL/MariaDB): a `running` row is written before the script and marked
+ *    `done` in the same statement as the version bump. A `running`/`failed` row for the step the
+ *    database is at means an earlier attempt stopped midway: the next run says so and retries.
+ *  - Transactional DDL (PostgreSQL/SQLite): the `done` row is written inside the step's transaction;
+ *    a failure is recorded after the rollback.
  *
  * This also proves "exactly once": every applied step has exactly one `done` row.
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { DialectAdapter } from './dialect/adapter.js';
-import type { Queryable } from './session.js';
+import type { DialectAdapter, Queryable } from './dialect/adapter.js';
+import { ControlledSchemaError } from './errors.js';
+import type { Interrupted, StepLogStore, StepRecord } from './storage.js';
+import type { VersionTable } from './version-table.js';
 
 export const LOG_TABLE = 'migrate_log';
 
-function ddl(a: DialectAdapter): string {
-  const id =
-    a.name === 'mysql'
-      ? 'id INTEGER NOT NULL AUTO_INCREMENT PRIMARY KEY'
-      : a.name === 'postgresql'
-        ? 'id SERIAL PRIMARY KEY'
-        : 'id INTEGER PRIMARY KEY AUTOINCREMENT';
-  return `CREATE TABLE IF NOT EXISTS ${LOG_TABLE} (
-  ${id},
-  repository_id VARCHAR(250) NOT NULL,
+const COLUMNS = `  repository_id VARCHAR(250) NOT NULL,
   version_table VARCHAR(64) NOT NULL,
   version_from INTEGER NOT NULL,
   version_to INTEGER NOT NULL,
@@ -38,60 +31,39 @@ function ddl(a: DialectAdapter): string {
   finished_at VARCHAR(32),
   host VARCHAR(255),
   pid INTEGER,
-  error TEXT
-)${a.name === 'mysql' ? ' ENGINE=InnoDB' : ''}`;
-}
-
-export interface StepRecord {
-  readonly repositoryId: string;
-  readonly versionTable: string;
-  readonly from: number;
-  readonly to: number;
-  readonly direction: 'upgrade' | 'downgrade';
-  readonly script: string;
-}
-
-export interface Interrupted {
-  readonly from: number;
-  readonly to: number;
-  readonly direction: string;
-  readonly script: string;
-  readonly status: string;
-  readonly startedAt: string;
-  readonly host: string;
-  readonly pid: number;
-  readonly error: string | null;
-}
+  error TEXT`;
 
 export const now = () => new Date().toISOString();
 
-export class StepLog {
+export class StepLog implements StepLogStore {
   private readonly host = hostname();
   /** This run's id: a restarted container has the same host name and pid 1 as the dead one. */
   readonly runId = randomUUID();
-  readonly table = LOG_TABLE;
+  private readonly repo: readonly [string, string];
+
   constructor(
     private readonly q: Queryable,
     private readonly a: DialectAdapter,
-  ) {}
-
-  async ensureTable(): Promise<void> {
-    await this.q.query(ddl(this.a));
+    private readonly versions: VersionTable,
+  ) {
+    this.repo = [versions.ref.repositoryId, versions.ref.table];
   }
 
-  /** The last attempt for this repository, if it did not finish. */
-  async interrupted(repositoryId: string, versionTable: string): Promise<Interrupted | null> {
-    const rows = await this.q.query(
+  async ensure(): Promise<void> {
+    await this.q.query(this.a.logTableDdl(LOG_TABLE, COLUMNS));
+  }
+
+  async interrupted(): Promise<Interrupted | null> {
+    const [r] = await this.q.query(
       `SELECT version_from, version_to, direction, script, status, started_at, host, pid, error FROM ${LOG_TABLE}
         WHERE repository_id = ? AND version_table = ? ORDER BY id DESC LIMIT 1`,
-      [repositoryId, versionTable],
+      [...this.repo],
     );
-    const r = rows[0];
     if (!r || r.status === 'done') return null;
     return {
       from: Number(r.version_from),
       to: Number(r.version_to),
-      direction: String(r.direction),
+      direction: String(r.direction) as Interrupted['direction'],
       script: String(r.script),
       status: String(r.status),
       startedAt: String(r.started_at),
@@ -101,41 +73,50 @@ export class StepLog {
     };
   }
 
-  /** When the last step of this repository finished (epoch ms), or null when none is recorded. */
-  async lastFinished(repositoryId: string, versionTable: string): Promise<number | null> {
-    if (!(await this.a.tableExists(this.q, LOG_TABLE))) return null;
-    const [r] = await this.q.query(
-      `SELECT MAX(finished_at) AS t FROM ${LOG_TABLE} WHERE repository_id = ? AND version_table = ? AND status = 'done'`,
-      [repositoryId, versionTable],
-    );
-    return r?.t ? Date.parse(String(r.t)) : null;
+  async closeInterrupted(): Promise<void> {
+    await this.q.execute(`UPDATE ${LOG_TABLE} SET status = 'abandoned' WHERE repository_id = ? AND version_table = ? AND status = 'running'`, [...this.repo]);
   }
 
-  /** Marks the rows of attempts that died mid-step (still `running`; we hold the lock) as `abandoned`. */
-  async closeInterrupted(repositoryId: string, versionTable: string): Promise<void> {
-    await this.q.execute(
-      `UPDATE ${LOG_TABLE} SET status = 'abandoned' WHERE repository_id = ? AND version_table = ? AND status = 'running'`,
-      [repositoryId, versionTable],
-    );
+  async running() {
+    const [r] = await this.q
+      .query(`SELECT host, pid, script FROM ${LOG_TABLE} WHERE status = 'running' AND repository_id = ? AND version_table = ? ORDER BY id DESC LIMIT 1`, [...this.repo])
+      .catch(() => []);
+    return r ? { host: String(r.host), pid: Number(r.pid), script: String(r.script) } : undefined;
   }
 
-  /** Inserts a row; returns nothing (ids differ per backend; rows are found by content). */
   async record(s: StepRecord, status: 'running' | 'done' | 'failed', error?: string): Promise<void> {
     const t = now();
-    const fin = status === 'running' ? null : t;
     await this.q.execute(
       `INSERT INTO ${LOG_TABLE} (repository_id, version_table, version_from, version_to, direction, script, status, run_id, started_at, finished_at, host, pid, error)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [s.repositoryId, s.versionTable, s.from, s.to, s.direction, s.script, status, this.runId, t, fin, this.host, process.pid, error ?? null],
+      [...this.repo, s.from, s.to, s.direction, s.script, status, this.runId, t, status === 'running' ? null : t, this.host, process.pid, error ?? null],
     );
   }
 
-  /** Marks this process's running row of the step as done/failed (MySQL path). */
   async finish(s: StepRecord, status: 'done' | 'failed', error?: string): Promise<void> {
-    await this.q.execute(
+    await this.mark(s, status, error);
+  }
+
+  private mark(s: StepRecord, status: 'done' | 'failed', error?: string): Promise<number> {
+    return this.q.execute(
       `UPDATE ${LOG_TABLE} SET status = ?, finished_at = ?, error = ?
         WHERE repository_id = ? AND version_table = ? AND version_from = ? AND version_to = ? AND status = 'running' AND run_id = ?`,
-      [status, now(), error ?? null, s.repositoryId, s.versionTable, s.from, s.to, this.runId],
+      [status, now(), error ?? null, ...this.repo, s.from, s.to, this.runId],
     );
+  }
+
+  async bumpMarkingDone(s: StepRecord): Promise<void> {
+    const [repositoryId, versionTable] = this.repo;
+    if (!this.a.bumpMarkingDone) {
+      // Without a one-statement form, two statements (the caller holds a transaction around them).
+      if ((await this.mark(s, 'done')) !== 1) throw new ControlledSchemaError(`no running log row of this run for ${versionTable} ${s.from} -> ${s.to}`);
+      return this.versions.bump(s.from, s.to);
+    }
+    const n = await this.a.bumpMarkingDone(this.q, { versionTable, repositoryId, from: s.from, to: s.to, logTable: LOG_TABLE, runId: this.runId, finishedAt: now() });
+    if (n !== 2) {
+      throw new ControlledSchemaError(
+        `the version of repository '${repositoryId}' changed under this run: expected ${s.from} before setting ${s.to}, but the version row and this run's log row did not both match (another process or a script changed ${versionTable})`,
+      );
+    }
   }
 }

@@ -24,6 +24,8 @@ export interface ParsedUrl {
   readonly query: Readonly<Record<string, string>>;
   /** Query parameters we do not use (they are ignored, with a warning by the caller). */
   readonly ignoredParams: readonly string[];
+  /** The URL as given, with the password masked: the only form that goes into a message. */
+  readonly safe: string;
 }
 
 const DIALECTS: Record<string, DialectName> = {
@@ -77,7 +79,16 @@ function unquote(s: string): string {
   });
 }
 
+const parsed = new Map<string, ParsedUrl>();
+
+/** Parses a URL (each distinct text once per process: callers at every layer may ask again). */
 export function parseUrl(url: string): ParsedUrl {
+  let u = parsed.get(url);
+  if (!u) parsed.set(url, (u = Object.freeze({ ...parse(url), safe: maskPassword(url) })));
+  return u;
+}
+
+function parse(url: string): Omit<ParsedUrl, 'safe'> {
   const m = /^([A-Za-z][\w+]*):\/\/(.*)$/s.exec(url.trim());
   if (!m) {
     throw new InvalidUrlError(

@@ -12,7 +12,7 @@ import { InterruptedError, MigrateError, UsageError, describe } from '../../migr
 import { createLogger } from '../../migrate/logger.js';
 import type { Logger } from '../../migrate/script/contract.js';
 import { maskPassword, redact, parseUrl } from '../../migrate/url.js';
-import type { StepEvent } from '../../migrate/runner.js';
+import type { StepEvent } from '../../migrate/migrator.js';
 import { COMMANDS, OPTIONS, fastParse, type Args } from './options.js';
 
 export interface ManageIo {
@@ -179,7 +179,7 @@ export async function main(argv: readonly string[], io: ManageIo = defaultIo(), 
       retryIntervalS: cfg.database.retryInterval,
       logSql: cfg.debug,
       onStep: stepLogger(logger),
-      env: io.env,
+      hooks: cfg.engineHooks,
     };
     if (a.command === 'db_version') {
       io.out(`${await db.dbVersion(opts)}\n`);

@@ -19,6 +19,8 @@
  * `database` object masks it too when passed to JSON.stringify or util.inspect (e.g. a logger).
  */
 import { join, resolve } from 'node:path';
+import { hooksFromEnv } from '../../migrate/cli/env.js';
+import type { EngineHooks } from '../../migrate/hooks.js';
 import { maskPassword } from '../../migrate/url.js';
 import { ConfigError } from './errors.js';
 import { fixPath, findDefaults, listConfigDir, searchDirs, PROG, type SearchRoots } from './files.js';
@@ -50,6 +52,8 @@ export interface HeatConfig {
   readonly configFiles: readonly string[];
   /** One-line warnings for the CLI to log: readable secrets, deprecated names, embedded default. */
   readonly warnings: readonly string[];
+  /** The engine's hooks from the environment (MIGRATE_TEST_ABORT, MIGRATE_SQL_CAPTURE, MIGRATE_MYSQL_LOCK, ...). */
+  readonly engineHooks: EngineHooks;
 }
 
 export interface ConfigSources {
@@ -154,6 +158,7 @@ export function loadHeatConfig(src: ConfigSources): HeatConfig {
     logFile,
     configFiles: paths,
     warnings,
+    engineHooks: hooksFromEnv(src.env),
   });
 }
 

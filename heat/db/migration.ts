@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { ConnectionError, InterruptedError, MigrateError, UsageError, describe } from '../../migrate/errors.js';
 import { loadRepository, type Repository } from '../../migrate/repository.js';
 import * as oslo from '../../migrate/oslo.js';
-import type { MigrateResult, RunOptions } from '../../migrate/runner.js';
+import type { MigrateResult, RunOptions } from '../../migrate/api.js';
 import type { Logger } from '../../migrate/script/contract.js';
 
 export const INIT_VERSION = 27;
@@ -33,7 +33,8 @@ export interface DbOptions {
   readonly retryIntervalS: number;
   readonly logSql?: boolean;
   readonly onStep?: RunOptions['onStep'];
-  readonly env?: RunOptions['env'];
+  /** Test hooks and environment-derived engine settings (heat/config's engineHooks). */
+  readonly hooks?: RunOptions['hooks'];
   /** Sleep used between connection attempts (injectable for tests). */
   readonly sleep?: (ms: number) => Promise<void>;
   /** [database] lock_wait_timeout, ms. */
@@ -99,10 +100,10 @@ export async function withRetries<T>(o: DbOptions, fn: () => Promise<T>): Promis
         `database not reachable (attempt ${attempt}${o.maxRetries === -1 ? '' : ` of ${o.maxRetries + 1}`}): ${e.message}; retrying in ${o.retryIntervalS} s`,
       );
       await sleep(o.retryIntervalS * 1000);
-      const stop2 = stopped();
-      if (stop2) {
-        o.logger.warn(stop2.message);
-        throw stop2;
+      const late = stopped();
+      if (late) {
+        o.logger.warn(late.message);
+        throw late;
       }
     }
   }
@@ -115,7 +116,7 @@ function runOptions(o: DbOptions): oslo.SyncOptions {
     lockTimeoutMs: o.lockTimeoutMs,
     logSql: o.logSql,
     onStep: o.onStep,
-    env: o.env,
+    hooks: o.hooks,
     lockWaitTimeoutMs: o.lockWaitTimeoutMs,
     signal: o.signal,
   };

@@ -5,8 +5,9 @@
  */
 import * as api from '../api.js';
 import { KnownError, UsageError } from '../errors.js';
+import type { EngineHooks } from '../hooks.js';
+import type { StepEvent } from '../migrator.js';
 import { loadRepository, planSteps } from '../repository.js';
-import { probeVersion, type StepEvent } from '../runner.js';
 import type { Logger } from '../script/contract.js';
 import { sqlSource } from '../script/load.js';
 import * as scaffold from '../scaffold.js';
@@ -18,7 +19,7 @@ interface Ctx {
   readonly io: Io;
   readonly logger: Logger;
   readonly debug: boolean;
-  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly hooks: EngineHooks;
   readonly prog: string;
 }
 
@@ -59,7 +60,7 @@ export async function execute(p: Extract<Parsed, { kind: 'run' }>, ctx: Ctx): Pr
     logSql: ctx.debug,
     onStep: onStep(io),
     lockTimeoutMs: lockTimeoutMs(p.extras),
-    env: ctx.env,
+    hooks: ctx.hooks,
   };
   for (const k of ['url'] as const) {
     if (a[k]) {
@@ -132,11 +133,11 @@ export async function execute(p: Extract<Parsed, { kind: 'run' }>, ctx: Ctx): Pr
 async function previewPy(
   a: Readonly<Record<string, string>>,
   ctx: Ctx,
-  opts: { logger: Logger },
+  opts: api.RunOptions,
 ): Promise<void> {
   const repo = loadRepository(a.repository!);
   const dialect = parseUrl(a.url!).dialect;
-  const from = await probeVersion(a.url!, repo, opts);
+  const from = await api.dbVersion(a.url!, repo, opts);
   const target = a.version === undefined ? repo.latest : api.parseVersion(a.version);
   for (const s of planSteps(repo, from, target, dialect)) {
     ctx.io.out(`${s.from} -> ${s.to}... \n`);

@@ -95,7 +95,8 @@ export async function run(argv: readonly string[], ctx: RunContext = {}): Promis
       name: prog,
     });
     const { execute } = await import('./execute.js');
-    await execute(parsed, { io, logger, debug, env: ctx.env ?? process.env, prog });
+    const { hooksFromEnv } = await import('./env.js');
+    await execute(parsed, { io, logger, debug, hooks: hooksFromEnv(ctx.env ?? process.env), prog });
     return 0;
   } catch (e) {
     if (e instanceof CommandUsageError) {

@@ -1,20 +1,71 @@
 /**
- * What differs between backends, kept short: table listing, the version table's DDL, the lock, and
- * how a step transaction starts. All logic (what to lock, when, what to run) lives in the core.
+ * The adapter contract: everything that differs between backends, and nothing else. An adapter is
+ * created per connection (`createAdapter`), so per-connection state (the lock it holds, Galera,
+ * SQLite's foreign-key baseline) lives on the instance, not in module-level maps.
+ *
+ * Adapters are dumb (golang-migrate's rule): they say *whether* something happened (`tryLock` →
+ * taken or not, `classify` → what kind of error) and the core decides what to do — how long to
+ * wait, what to log, which error to throw. Every adapter passes test/conformance/adapters.test.ts.
  */
-import type { DialectName, Logger } from '../script/contract.js';
-import type { Queryable } from '../session.js';
+import type { DataSourceOptions } from 'typeorm';
+import type { DialectName, Logger, Row } from '../script/contract.js';
+import type { ParsedUrl } from '../url.js';
 import type { GuardProbe } from '../guard.js';
 
-export interface LockRequest {
-  /** Human-readable key: `<version_table>:<repository_id>` (the adapter derives its own id). */
-  readonly key: string;
-  readonly timeoutMs: number;
-  readonly logger: Logger;
-  /** Opens a second connection to the same database (for a lease heartbeat). */
+/** Anything that runs SQL with `?` placeholders (a session, a transaction, a second connection). */
+export interface Queryable {
+  readonly dialect: DialectName;
+  /** `?` placeholders on every dialect. Returns rows (empty for statements without rows). */
+  query(sql: string, params?: readonly unknown[]): Promise<Row[]>;
+  /** Returns the number of affected rows. */
+  execute(sql: string, params?: readonly unknown[]): Promise<number>;
+}
+
+export interface RawResult {
+  rows: Row[];
+  affected: number;
+}
+/** A driver connection reduced to one call: `?` placeholders in, rows and affected count out. */
+export type RawQuery = (sql: string, params: readonly unknown[]) => Promise<RawResult>;
+
+export interface ConnectOptions {
+  /** How long a statement may wait for the database's write lock (SQLite busy timeout), ms. */
+  readonly busyTimeoutMs?: number;
+  /** Name shown to other sessions (PostgreSQL application_name). */
+  readonly applicationName?: string;
+  /** User name when the URL has none (PostgreSQL, like libpq: the OS user). */
+  readonly defaultUser?: string;
+  /** Logs waits the driver does itself (SQLite's write lock). */
+  readonly logger?: Logger;
+  /** Ends waits the driver does itself (SQLite's write lock) when aborted. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * What an error means, as far as the core cares: `busy` (SQLite write lock), `not-ready` (a
+ * Galera node not serving), `lost` (the connection died under a statement), `unreachable`
+ * (connecting failed; retry later), `auth`, `no-database`, `missing-table`, `lock-wait-timeout`
+ * (a statement gave up waiting for another session's table or row lock); undefined: anything else.
+ */
+export type ErrorKind = 'busy' | 'not-ready' | 'lost' | 'unreachable' | 'auth' | 'no-database' | 'missing-table' | 'lock-wait-timeout';
+
+/** How the run lock is taken (MySQL/MariaDB only; the others have one kind of lock). */
+export interface LockOptions {
+  /** 'row': the leased row lock of row-lock.ts everywhere; 'auto': only on Galera. */
+  readonly mode: 'auto' | 'row';
+  /** Row lock lease in seconds (renewed every lease/4 while held). */
+  readonly leaseS: number;
+  /** Opens a second connection to the same database (the lease heartbeat). */
   readonly openAux: () => Promise<Queryable & { close(): Promise<void> }>;
-  /** Environment (MIGRATE_MYSQL_LOCK=row forces the row lock, MIGRATE_LOCK_LEASE seconds). */
-  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly logger: Logger;
+}
+
+export const DEFAULT_LOCK_OPTIONS: Omit<LockOptions, 'openAux' | 'logger'> = { mode: 'auto', leaseS: 60 };
+
+/** Who holds the lock, for the core's waiting line (`held by <text>`). */
+export interface LockHolder {
+  readonly text: string;
+  readonly fields: Record<string, unknown>;
 }
 
 export interface DialectAdapter {
@@ -24,42 +75,73 @@ export interface DialectAdapter {
   /** A run-level session lock exists (MySQL GET_LOCK, PostgreSQL advisory lock). SQLite serialises
    * each step with BEGIN IMMEDIATE instead, re-reading the version inside the transaction. */
   readonly sessionLock: boolean;
+  /** The largest version migrate_version.version (INTEGER) can hold on this backend. */
+  readonly maxVersion: number;
+  /** Statement that starts a write transaction (SQLite: BEGIN IMMEDIATE, which waits for writers). */
+  readonly beginSql: string;
   quote(identifier: string): string;
+
+  /** Opens a driver connection (driver options from the URL, results wrapped to RawResult). */
+  connect(url: ParsedUrl, o: ConnectOptions): Promise<{ raw: RawQuery; close(): Promise<void> }>;
+  /** The same connection settings for TypeORM (module scripts get its QueryRunner). */
+  typeormOptions(url: ParsedUrl, o: ConnectOptions): DataSourceOptions;
+  /** Wraps the driver connection of a TypeORM QueryRunner. */
+  wrap(driverConnection: unknown): RawQuery;
+  classify(err: unknown): ErrorKind | undefined;
+  /** What to check when connecting fails for another reason than auth or a missing database. */
+  readonly connectHint: string;
+
   /** Base tables of the current database/schema. */
   listTables(q: Queryable): Promise<string[]>;
   /** True when the table exists (never fails: usable inside a PostgreSQL transaction). */
   tableExists(q: Queryable, table: string): Promise<boolean>;
-  /** True when `err` says the table does not exist. */
-  isMissingTable(err: unknown): boolean;
-  /** Takes the run lock on this connection; throws LockTimeoutError after `timeoutMs`. */
-  lock(q: Queryable, req: LockRequest): Promise<void>;
-  unlock(q: Queryable, req: LockRequest): Promise<void>;
-  /** The largest version migrate_version.version (INTEGER) can hold on this backend. */
-  readonly maxVersion: number;
-  /** Throws when the lock is known to be lost (a row lock whose lease was taken over). */
-  assertLocked(q: Queryable): void;
-  /** Statement that starts a write transaction (SQLite: BEGIN IMMEDIATE, which waits for writers). */
-  readonly beginSql: string;
-  /** Runs before the steps on the migration connection (e.g. SQLite: foreign_keys OFF). */
+  /** CREATE TABLE IF NOT EXISTS for the step log (columns in step-log.ts; the id is per backend). */
+  logTableDdl(table: string, columns: string): string;
+  /**
+   * Non-transactional backends only: the compare-and-set version bump and marking this run's
+   * `running` log row `done`, atomically in one statement. Returns the rows matched (2 = both).
+   */
+  bumpMarkingDone?(q: Queryable, a: BumpArgs): Promise<number>;
+  /** Tables whose collation is not utf8 (oslo.db's MySQL sanity check); absent where not applicable. */
+  nonUtf8Tables?(q: Queryable, exclude: readonly string[]): Promise<string[]>;
+
+  /** Session set-up before anything else on the migration connection (Galera: causal reads). */
   prepare(q: Queryable): Promise<void>;
-  /** Runs inside a step's transaction before the script (SQLite: the foreign-key baseline). */
+  /** Takes the run lock if free, waiting up to `waitMs`; true when taken. Never logs, never throws on a timeout. */
+  tryLock(q: Queryable, key: string, waitMs: number, o: LockOptions): Promise<boolean>;
+  /** Releases the lock; true when it was held. */
+  unlock(q: Queryable, key: string): Promise<boolean>;
+  /** Who holds the lock now, if the backend can tell. */
+  lockHolder(q: Queryable, key: string): Promise<LockHolder | undefined>;
+  /** Throws when the lock is known to be lost (a row lock whose lease was taken over). */
+  assertLocked(): void;
+  /** Inside a step's transaction before the script (SQLite: the foreign-key baseline). */
   beforeStep(q: Queryable): Promise<void>;
-  /** Runs inside a step's transaction before commit (SQLite: foreign_key_check). */
+  /** Inside a step's transaction before commit (SQLite: foreign_key_check). */
   beforeCommit(q: Queryable): Promise<void>;
+
   /** This connection's id as other sessions see it (MySQL CONNECTION_ID(), PostgreSQL backend pid); undefined: none. */
   sessionId(q: Queryable): Promise<number | undefined>;
   /** Bounds every lock wait of this connection's statements (MySQL lock_wait_timeout + innodb_lock_wait_timeout, PostgreSQL lock_timeout). */
   setLockWaitTimeout(q: Queryable, ms: number): Promise<void>;
-  /** True when `err` is a statement that gave up waiting for another session's lock. */
-  isLockWaitTimeout(err: unknown): boolean;
-  /** Looks at and cancels this connection's statements from a second connection (none on SQLite). */
+  /** Looks at and cancels this connection's statements from a second connection (absent on SQLite). */
   readonly guard?: GuardProbe;
+  /**
+   * A better message than the driver's for a failed statement, when the adapter has one (MySQL: a
+   * statement larger than max_allowed_packet, which the client may see as a lost connection;
+   * SQLite: which file). `bytes`: the statement's size with its parameters.
+   */
+  explain?(err: unknown, url: ParsedUrl, bytes: number): string | undefined;
 }
 
-/** The driver's error code / errno behind a wrapped error. */
-export function errorCode(e: unknown): { code?: string; errno?: number } {
-  const x = e as { code?: string; errno?: number; cause?: { code?: string; errno?: number } };
-  return { code: x?.cause?.code ?? x?.code, errno: x?.cause?.errno ?? x?.errno };
+export interface BumpArgs {
+  readonly versionTable: string;
+  readonly repositoryId: string;
+  readonly from: number;
+  readonly to: number;
+  readonly logTable: string;
+  readonly runId: string;
+  readonly finishedAt: string;
 }
 
 /** The version table, as sqlalchemy-migrate creates it (SPEC §8.1), identical on every backend. */
@@ -70,15 +152,28 @@ export function versionTableDdl(table: string, quote: (id: string) => string): s
   return `CREATE TABLE ${name} (\n\trepository_id VARCHAR(250) NOT NULL, \n\trepository_path TEXT, \n\tversion INTEGER, \n\tPRIMARY KEY (repository_id)\n)`;
 }
 
-export async function adapterFor(dialect: DialectName): Promise<DialectAdapter> {
+/** A new adapter (one per connection). Drivers load lazily: a SQLite run never loads mysql2 or pg. */
+export async function createAdapter(dialect: DialectName): Promise<DialectAdapter> {
   switch (dialect) {
     case 'mysql':
-      return (await import('./mysql.js')).mysqlAdapter;
+      return new (await import('./mysql.js')).MysqlAdapter();
     case 'postgresql':
-      return (await import('./postgres.js')).postgresAdapter;
+      return new (await import('./postgres.js')).PostgresAdapter();
     case 'sqlite':
-      return (await import('./sqlite.js')).sqliteAdapter;
+      return new (await import('./sqlite.js')).SqliteAdapter();
   }
+}
+
+/** Connection settings shared by the network backends: URL `connect_timeout` (s), default 10 s. */
+export function connectTimeoutMs(u: ParsedUrl): number {
+  const s = Number(u.query.connect_timeout);
+  return Number.isFinite(s) && s > 0 ? s * 1000 : 10000;
+}
+
+/** The driver error's own code/errno, also when wrapped by the session (in `cause`). */
+export function driverError(e: unknown): { code?: string; errno?: number; message: string } {
+  const x = e as { code?: string; errno?: number; message?: string; cause?: { code?: string; errno?: number } };
+  return { code: x?.cause?.code ?? x?.code, errno: x?.cause?.errno ?? x?.errno, message: String(x?.message ?? e) };
 }
 
 /** The table a statement works on, for messages: `ALTER TABLE stack ...` -> `stack`. */

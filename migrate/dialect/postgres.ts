@@ -1,79 +1,169 @@
 /**
  * PostgreSQL. DDL is transactional: each step (script + version bump) is one transaction.
  * The lock is a session-level advisory lock (scoped to the current database), keyed by two int4
- * hashes of the key; the wait is bounded with lock_timeout so it wakes at once when released.
+ * hashes of the key; a bounded wait uses lock_timeout, so it wakes at once when the lock is released.
  */
 import { createHash } from 'node:crypto';
-import { LockTimeoutError } from '../errors.js';
-import { errorCode, tableOf, type DialectAdapter, type LockRequest } from './adapter.js';
+import { readFileSync } from 'node:fs';
+import { InvalidUrlError } from '../errors.js';
+import type { Row } from '../script/contract.js';
+import { toPositional } from '../sql.js';
+import type { ParsedUrl } from '../url.js';
+import { connectTimeoutMs, driverError, tableOf, type ConnectOptions, type DialectAdapter, type ErrorKind, type Queryable, type RawQuery } from './adapter.js';
+import type { GuardProbe } from '../guard.js';
 
 function lockKeys(key: string): [number, number] {
   const h = createHash('sha1').update(`migrate:${key}`).digest();
   return [h.readInt32BE(0), h.readInt32BE(4)];
 }
 
-export const postgresAdapter: DialectAdapter = {
-  name: 'postgresql',
-  transactionalDdl: true,
-  sessionLock: true,
-  beginSql: 'BEGIN',
-  quote: (id) => `"${id.replace(/"/g, '""')}"`,
-  async listTables(q) {
-    const rows = await q.query("SELECT tablename AS name FROM pg_catalog.pg_tables WHERE schemaname = current_schema()");
+/** libpq's sslmode (SQLAlchemy passes it through): require = encrypted; verify-* = checked too. */
+function ssl(u: ParsedUrl): { rejectUnauthorized: boolean; ca?: string } | undefined {
+  const mode = u.query.sslmode;
+  if (!mode || mode === 'disable' || mode === 'allow' || mode === 'prefer') return undefined;
+  const ca = u.query.sslrootcert ? readFileSync(u.query.sslrootcert, 'utf8') : undefined;
+  if (mode === 'require') return { rejectUnauthorized: false, ca };
+  if (mode === 'verify-ca' || mode === 'verify-full') return { rejectUnauthorized: true, ca };
+  throw new InvalidUrlError(`unknown sslmode '${mode}': use disable, require, verify-ca or verify-full`);
+}
+
+function options(u: ParsedUrl, o: ConnectOptions) {
+  return {
+    host: u.query.host ?? u.host ?? 'localhost',
+    port: u.port ?? 5432,
+    user: u.username ?? o.defaultUser ?? 'postgres',
+    password: u.password,
+    database: u.database ?? u.username ?? 'postgres',
+    application_name: u.query.application_name ?? o.applicationName,
+    connectionTimeoutMillis: connectTimeoutMs(u),
+    keepAlive: true,
+    ssl: ssl(u),
+  };
+}
+
+type Client = { query(sql: string, params: unknown[]): Promise<{ rows: Row[]; rowCount: number | null }> };
+
+export class PostgresAdapter implements DialectAdapter {
+  readonly name = 'postgresql' as const;
+  readonly transactionalDdl = true;
+  readonly sessionLock = true;
+  readonly maxVersion = 2147483647;
+  readonly connectHint = 'check the URL and that the server is running';
+  readonly beginSql = 'BEGIN';
+  quote = (id: string) => `"${id.replace(/"/g, '""')}"`;
+
+  async connect(u: ParsedUrl, o: ConnectOptions) {
+    const pg = (await import('pg')).default;
+    const client = new pg.Client(options(u, o));
+    client.on('error', () => undefined); // a dropped connection surfaces on the next query
+    await client.connect();
+    return { raw: this.wrap(client), close: () => client.end().catch(() => undefined) };
+  }
+
+  typeormOptions(u: ParsedUrl, o: ConnectOptions) {
+    const p = options(u, o);
+    return {
+      type: 'postgres' as const,
+      host: p.host,
+      port: p.port,
+      username: p.user,
+      password: p.password,
+      database: p.database,
+      applicationName: p.application_name,
+      connectTimeoutMS: p.connectionTimeoutMillis,
+      ssl: p.ssl,
+      extra: { keepAlive: true },
+      poolSize: 1,
+    };
+  }
+
+  wrap(client: unknown): RawQuery {
+    return async (sql, params) => {
+      const res = await (client as Client).query(params.length ? toPositional(sql) : sql, params as unknown[]);
+      return { rows: res.rows ?? [], affected: res.rowCount ?? 0 };
+    };
+  }
+
+  classify(e: unknown): ErrorKind | undefined {
+    const { code, message } = driverError(e);
+    if (code === '28P01' || code === '28000' || /password authentication failed/i.test(message)) return 'auth';
+    if (code === '3D000') return 'no-database';
+    if (code === '42P01') return 'missing-table';
+    if (
+      code === '57P01' ||
+      code === '57P02' ||
+      /Connection terminated|server closed the connection|Client has encountered a connection error and is not queryable|terminating connection due to administrator command/i.test(message)
+    ) {
+      return 'lost';
+    }
+    if (code === '55P03') return 'lock-wait-timeout'; // lock_timeout
+    if (code === '57P03' || code === '53300' || /timeout expired|the database system is (starting up|shutting down)/i.test(message)) return 'unreachable';
+    return undefined;
+  }
+
+  async listTables(q: Queryable) {
+    const rows = await q.query('SELECT tablename AS name FROM pg_catalog.pg_tables WHERE schemaname = current_schema()');
     return rows.map((r) => String(r.name));
-  },
-  async tableExists(q, table) {
-    const [r] = await q.query('SELECT to_regclass(quote_ident(current_schema()) || \'.\' || quote_ident(?)) IS NOT NULL AS e', [table]);
+  }
+
+  async tableExists(q: Queryable, table: string) {
+    const [r] = await q.query("SELECT to_regclass(quote_ident(current_schema()) || '.' || quote_ident(?)) IS NOT NULL AS e", [table]);
     return r?.e === true;
-  },
-  isMissingTable: (e) => (e as { code?: string })?.code === '42P01' || (e as { cause?: { code?: string } })?.cause?.code === '42P01',
-  async lock(q, req: LockRequest) {
-    const [a, b] = lockKeys(req.key);
-    const [first] = await q.query('SELECT pg_try_advisory_lock(?, ?) AS got', [a, b]);
-    if (first?.got === true) return;
-    const [holder] = await q.query(
+  }
+
+  logTableDdl(table: string, columns: string) {
+    return `CREATE TABLE IF NOT EXISTS ${table} (\n  id SERIAL PRIMARY KEY,\n${columns}\n)`;
+  }
+
+  async prepare() {}
+
+  async tryLock(q: Queryable, key: string, waitMs: number) {
+    const [a, b] = lockKeys(key);
+    if (waitMs <= 0) return (await q.query('SELECT pg_try_advisory_lock(?, ?) AS got', [a, b]))[0]?.got === true;
+    await q.query(`SET lock_timeout = ${Math.max(1, Math.round(waitMs))}`);
+    try {
+      await q.query('SELECT pg_advisory_lock(?, ?)', [a, b]);
+      return true;
+    } catch (e) {
+      if (driverError(e).code === '55P03') return false; // lock_not_available: the wait timed out
+      throw e;
+    } finally {
+      await q.query('SET lock_timeout = 0').catch(() => undefined);
+    }
+  }
+
+  async unlock(q: Queryable, key: string) {
+    const [a, b] = lockKeys(key);
+    return (await q.query('SELECT pg_advisory_unlock(?, ?) AS released', [a, b]))[0]?.released === true;
+  }
+
+  async lockHolder(q: Queryable, key: string) {
+    const [a, b] = lockKeys(key);
+    const [h] = await q.query(
       `SELECT a.pid, a.application_name AS app, a.client_addr::text AS addr FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
         WHERE l.locktype = 'advisory' AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
           AND l.classid = ?::int::oid AND l.objid = ?::int::oid AND l.objsubid = 2 AND l.granted LIMIT 1`,
       [a, b],
     );
-    req.logger.info(
-      { lock: req.key, holder: holder ?? 'unknown' },
-      `waiting up to ${Math.round(req.timeoutMs / 1000)} s for the migration lock held by ${holder ? `backend pid ${String(holder.pid)} (${[holder.app, holder.addr && `from ${String(holder.addr)}`].filter(Boolean).join(' ') || 'unknown client'})` : 'another session'}`,
-    );
-    await q.query(`SET lock_timeout = ${Math.max(1, Math.round(req.timeoutMs))}`);
-    try {
-      await q.query('SELECT pg_advisory_lock(?, ?)', [a, b]);
-    } catch (e) {
-      const code = (e as { code?: string; cause?: { code?: string } }).cause?.code ?? (e as { code?: string }).code;
-      if (code === '55P03') {
-        throw new LockTimeoutError(
-          `timed out after ${Math.round(req.timeoutMs / 1000)} s waiting for the migration lock on ${req.key} (another migration is running; retry later or raise the lock timeout); nothing was applied`,
-        );
-      }
-      throw e;
-    } finally {
-      await q.query('SET lock_timeout = 0').catch(() => undefined);
-    }
-  },
-  async unlock(q, req) {
-    const [a, b] = lockKeys(req.key);
-    await q.query('SELECT pg_advisory_unlock(?, ?)', [a, b]);
-  },
-  assertLocked() {},
-  maxVersion: 2147483647,
-  async prepare() {},
-  async beforeStep() {},
-  async beforeCommit() {},
-  async sessionId(q) {
+    if (!h) return undefined;
+    const who = [h.app, h.addr && `from ${String(h.addr)}`].filter(Boolean).join(' ') || 'unknown client';
+    return { text: `backend pid ${String(h.pid)} (${who})`, fields: h };
+  }
+
+  assertLocked() {}
+  async beforeStep() {}
+  async beforeCommit() {}
+
+  async sessionId(q: Queryable) {
     const [r] = await q.query('SELECT pg_backend_pid() AS id');
     return Number(r?.id);
-  },
-  async setLockWaitTimeout(q, ms) {
+  }
+
+  async setLockWaitTimeout(q: Queryable, ms: number) {
     await q.query(`SET lock_timeout = ${Math.max(1, Math.round(ms))}`);
-  },
-  isLockWaitTimeout: (e) => errorCode(e).code === '55P03',
-  guard: {
+  }
+
+  readonly guard: GuardProbe = {
     blockerNoun: 'backend pid',
     async lockWait(aux, pid) {
       const [me] = await aux.query(
@@ -107,5 +197,5 @@ export const postgresAdapter: DialectAdapter = {
     async cancel(aux, pid) {
       await aux.query('SELECT pg_cancel_backend(?)', [pid]);
     },
-  },
-};
+  };
+}

@@ -10,14 +10,13 @@
  *    lease has expired, a waiter takes the row over with
  *    `UPDATE ... WHERE lock_key = ? AND expires_at < now` (one winner; the loser sees 0 rows).
  *  - release: DELETE the row where we are the holder.
- * A heartbeat that finds the row is no longer ours marks the lock lost; the runner checks that
- * before each step and stops.
+ * A heartbeat that finds the row is no longer ours marks the lock lost; the core checks that
+ * (assertLocked) before each step and stops.
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { ConnectionError, LockTimeoutError, MigrateError, describe } from '../errors.js';
-import type { Queryable } from '../session.js';
-import type { LockRequest } from './adapter.js';
+import { ConnectionError, MigrateError, describe } from '../errors.js';
+import { driverError, type LockHolder, type LockOptions, type Queryable } from './adapter.js';
 
 export const LOCK_TABLE = 'migrate_lock';
 
@@ -30,21 +29,6 @@ const DDL = `CREATE TABLE IF NOT EXISTS ${LOCK_TABLE} (
   expires_at DATETIME(6) NOT NULL
 ) ENGINE=InnoDB`;
 
-function errno(e: unknown): number | undefined {
-  const c = (e as { cause?: { errno?: number } }).cause ?? (e as { errno?: number });
-  return c?.errno;
-}
-
-export interface HeldRowLock {
-  readonly key: string;
-  readonly holder: string;
-  lost: boolean;
-  /** Last successful lease renewal (epoch ms). */
-  renewedAt: number;
-  timer?: NodeJS.Timeout;
-  aux?: Queryable & { close(): Promise<void> };
-}
-
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
@@ -56,38 +40,69 @@ async function clusterCall<T>(f: () => Promise<T>): Promise<T> {
   try {
     return await f();
   } catch (e) {
-    const n = errno(e);
+    const n = driverError(e).errno;
     if (n === 1047 || n === 1205) {
-      throw new ConnectionError(
-        `database node not ready (error ${n}: the node may be joining or leaving its cluster): ${describe(e)}`,
-        true,
-        { cause: e },
-      );
+      throw new ConnectionError(`database node not ready (error ${n}: the node may be joining or leaving its cluster): ${describe(e)}`, true, { cause: e });
     }
     throw e;
   }
 }
 
-export async function takeRowLock(q: Queryable, req: LockRequest, leaseS: number): Promise<HeldRowLock> {
-  await clusterCall(() => q.query(DDL));
-  return clusterCall(() => acquire(q, req, leaseS));
-}
+export class RowLock {
+  private readonly holderId = randomUUID();
+  private readonly host = hostname();
+  private lost = false;
+  private held = false;
+  /** Last successful lease renewal (epoch ms). */
+  private renewedAt = 0;
+  private timer?: NodeJS.Timeout;
+  private aux?: Queryable & { close(): Promise<void> };
 
-async function acquire(q: Queryable, req: LockRequest, leaseS: number): Promise<HeldRowLock> {
-  const holder = randomUUID();
-  const host = hostname();
-  const deadline = Date.now() + req.timeoutMs;
-  let announced = false;
-  for (;;) {
+  constructor(
+    readonly key: string,
+    private readonly o: Pick<LockOptions, 'leaseS' | 'logger' | 'openAux'>,
+  ) {
+    if (!Number.isFinite(o.leaseS) || o.leaseS < 1) throw new MigrateError(`the lock lease must be a number of seconds >= 1, got '${o.leaseS}'`);
+  }
+
+  static async holder(q: Queryable, key: string): Promise<LockHolder | undefined> {
+    const [row] = await q.query(`SELECT host, pid, expires_at FROM ${LOCK_TABLE} WHERE lock_key = ?`, [key]).catch(() => []);
+    if (!row) return undefined;
+    return { text: `${String(row.host)} pid ${String(row.pid)} (cluster row lock)`, fields: { host: row.host, pid: row.pid, leaseUntil: row.expires_at } };
+  }
+
+  /** Takes the row (or a row whose lease expired), polling until `waitMs` has passed. */
+  async tryTake(q: Queryable, waitMs: number): Promise<boolean> {
+    await clusterCall(() => q.query(DDL));
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      if (await clusterCall(() => this.attempt(q))) {
+        this.held = true;
+        this.renewedAt = Date.now();
+        try {
+          this.startHeartbeat(await this.o.openAux());
+        } catch (e) {
+          await this.release(q).catch(() => undefined);
+          throw e;
+        }
+        return true;
+      }
+      if (Date.now() >= deadline) return false;
+      await sleep(100 + Math.floor(Math.random() * 150));
+    }
+  }
+
+  private async attempt(q: Queryable): Promise<boolean> {
+    const { leaseS } = this.o;
     try {
       await q.execute(
         `INSERT INTO ${LOCK_TABLE} (lock_key, holder, host, pid, acquired_at, expires_at)
          VALUES (?, ?, ?, ?, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6) + INTERVAL ? SECOND)`,
-        [req.key, holder, host, process.pid, leaseS],
+        [this.key, this.holderId, this.host, process.pid, leaseS],
       );
-      return { key: req.key, holder, lost: false, renewedAt: Date.now() };
+      return true;
     } catch (e) {
-      const n = errno(e);
+      const n = driverError(e).errno;
       if (n !== 1062 && n !== 1213) throw e;
     }
     // Taken: take it over if the holder's lease expired.
@@ -96,66 +111,55 @@ async function acquire(q: Queryable, req: LockRequest, leaseS: number): Promise<
         `UPDATE ${LOCK_TABLE} SET holder = ?, host = ?, pid = ?, acquired_at = UTC_TIMESTAMP(6),
                 expires_at = UTC_TIMESTAMP(6) + INTERVAL ? SECOND
           WHERE lock_key = ? AND expires_at < UTC_TIMESTAMP(6)`,
-        [holder, host, process.pid, leaseS, req.key],
+        [this.holderId, this.host, process.pid, leaseS, this.key],
       );
       if (n === 1) {
-        req.logger.warn({ lock: req.key }, `took over the migration lock ${req.key}: its holder's lease had expired (the holder died or lost its connection)`);
-        return { key: req.key, holder, lost: false, renewedAt: Date.now() };
+        this.o.logger.warn({ lock: this.key }, `took over the migration lock ${this.key}: its holder's lease had expired (the holder died or lost its connection)`);
+        return true;
       }
     } catch (e) {
-      if (errno(e) !== 1213) throw e;
+      if (driverError(e).errno !== 1213) throw e;
     }
-    if (!announced) {
-      const [row] = await q.query(`SELECT host, pid, expires_at FROM ${LOCK_TABLE} WHERE lock_key = ?`, [req.key]);
-      req.logger.info(
-        { lock: req.key, holder: row ? { host: row.host, pid: row.pid, leaseUntil: row.expires_at } : 'unknown' },
-        `waiting up to ${Math.round(req.timeoutMs / 1000)} s for the migration lock held by ${row ? `${String(row.host)} pid ${String(row.pid)}` : 'another process'} (cluster row lock)`,
-      );
-      announced = true;
-    }
-    if (Date.now() >= deadline) {
-      throw new LockTimeoutError(
-        `timed out after ${Math.round(req.timeoutMs / 1000)} s waiting for the migration lock ${req.key} (another migration is running; retry later or raise the lock timeout); nothing was applied`,
-      );
-    }
-    await sleep(100 + Math.floor(Math.random() * 150));
+    return false;
   }
-}
 
-/** Renews the lease every leaseS/4 seconds on its own connection. */
-export function startHeartbeat(lock: HeldRowLock, aux: Queryable & { close(): Promise<void> }, leaseS: number): void {
-  lock.aux = aux;
-  lock.timer = setInterval(() => {
-    aux
-      .execute(`UPDATE ${LOCK_TABLE} SET expires_at = UTC_TIMESTAMP(6) + INTERVAL ? SECOND WHERE lock_key = ? AND holder = ?`, [
-        leaseS,
-        lock.key,
-        lock.holder,
-      ])
-      .then((n) => {
-        if (n !== 1) lock.lost = true;
-        else lock.renewedAt = Date.now();
-      })
-      .catch(() => {
-        // A transient failure is survivable while the lease lasts; after that, another process may
-        // have taken the lock over: consider it lost.
-        if (Date.now() - lock.renewedAt >= leaseS * 1000) lock.lost = true;
-      });
-  }, Math.max(250, (leaseS * 1000) / 4));
-  lock.timer.unref();
-}
-
-export async function releaseRowLock(q: Queryable, lock: HeldRowLock): Promise<void> {
-  if (lock.timer) clearInterval(lock.timer);
-  try {
-    await q.execute(`DELETE FROM ${LOCK_TABLE} WHERE lock_key = ? AND holder = ?`, [lock.key, lock.holder]);
-  } finally {
-    await lock.aux?.close().catch(() => undefined);
+  /** Renews the lease every leaseS/4 seconds on its own connection. */
+  private startHeartbeat(aux: Queryable & { close(): Promise<void> }): void {
+    const { leaseS } = this.o;
+    this.aux = aux;
+    this.timer = setInterval(() => {
+      aux
+        .execute(`UPDATE ${LOCK_TABLE} SET expires_at = UTC_TIMESTAMP(6) + INTERVAL ? SECOND WHERE lock_key = ? AND holder = ?`, [leaseS, this.key, this.holderId])
+        .then((n) => {
+          if (n !== 1) this.lost = true;
+          else this.renewedAt = Date.now();
+        })
+        .catch(() => {
+          // A transient failure is survivable while the lease lasts; after that, another process may
+          // have taken the lock over: consider it lost.
+          if (Date.now() - this.renewedAt >= leaseS * 1000) this.lost = true;
+        });
+    }, Math.max(250, (leaseS * 1000) / 4));
+    this.timer.unref();
   }
-}
 
-export function assertHeld(lock: HeldRowLock): void {
-  if (lock.lost) {
-    throw new MigrateError(`lost the migration lock ${lock.key} (its lease expired and another process took it over); stopping before the next step`);
+  /** Deletes the row if it is still ours; true when it was. */
+  async release(q: Queryable): Promise<boolean> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    const wasHeld = this.held;
+    this.held = false;
+    try {
+      return wasHeld && (await q.execute(`DELETE FROM ${LOCK_TABLE} WHERE lock_key = ? AND holder = ?`, [this.key, this.holderId])) === 1;
+    } finally {
+      await this.aux?.close().catch(() => undefined);
+      this.aux = undefined;
+    }
+  }
+
+  assertHeld(): void {
+    if (this.lost) {
+      throw new MigrateError(`lost the migration lock ${this.key} (its lease expired and another process took it over); stopping before the next step`);
+    }
   }
 }

@@ -7,9 +7,11 @@
  * rebuilding a parent table with DROP TABLE would otherwise cascade into its children. Integrity is
  * checked with `PRAGMA foreign_key_check` before each step commits.
  */
+import type { Database } from 'better-sqlite3';
 import { MigrateError } from '../errors.js';
-import type { Queryable } from '../session.js';
-import type { DialectAdapter } from './adapter.js';
+import type { Logger, Row } from '../script/contract.js';
+import type { ParsedUrl } from '../url.js';
+import { driverError, type ConnectOptions, type DialectAdapter, type ErrorKind, type Queryable, type RawQuery } from './adapter.js';
 
 /** Foreign-key violations per table. */
 async function violations(q: Queryable): Promise<Map<string, number>> {
@@ -17,38 +19,129 @@ async function violations(q: Queryable): Promise<Map<string, number>> {
   for (const r of await q.query('PRAGMA foreign_key_check')) m.set(String(r.table), (m.get(String(r.table)) ?? 0) + 1);
   return m;
 }
-const baselines = new WeakMap<Queryable, Map<string, number>>();
 
-export const sqliteAdapter: DialectAdapter = {
-  name: 'sqlite',
-  transactionalDdl: true,
-  sessionLock: false,
-  beginSql: 'BEGIN IMMEDIATE',
-  quote: (id) => `"${id.replace(/"/g, '""')}"`,
-  async listTables(q) {
+/** The longest the driver itself may block waiting for the write lock (see wrap). */
+const BUSY_SLICE_MS = 100;
+
+/** The busy timeout: the URL's `timeout` (seconds, as pysqlite's) wins over the lock timeout. */
+function busyTimeoutMs(u: ParsedUrl, o: ConnectOptions): number {
+  const s = Number(u.query.timeout);
+  return u.query.timeout !== undefined && Number.isFinite(s) && s >= 0 ? s * 1000 : (o.busyTimeoutMs ?? 120000);
+}
+
+export class SqliteAdapter implements DialectAdapter {
+  readonly name = 'sqlite' as const;
+  readonly transactionalDdl = true;
+  readonly sessionLock = false;
+  readonly maxVersion = Number.MAX_SAFE_INTEGER;
+  readonly connectHint = 'check the path, and that its directory exists and is writable';
+  readonly beginSql = 'BEGIN IMMEDIATE';
+  /** Foreign-key violations that were there before this run's steps (not the steps' fault). */
+  private baseline?: Map<string, number>;
+  quote = (id: string) => `"${id.replace(/"/g, '""')}"`;
+
+  /** How this connection waits for another writer (set by connect/typeormOptions). */
+  private wait: { timeoutMs: number; file: string; logger?: Logger; signal?: AbortSignal } = { timeoutMs: 120000, file: ':memory:' };
+
+  async connect(u: ParsedUrl, o: ConnectOptions) {
+    const Sqlite = (await import('better-sqlite3')).default;
+    this.wait = { timeoutMs: busyTimeoutMs(u, o), file: u.database ?? ':memory:', logger: o.logger, signal: o.signal };
+    const db = new Sqlite(this.wait.file, { timeout: BUSY_SLICE_MS });
+    return { raw: this.wrap(db), close: async () => void db.close() };
+  }
+
+  typeormOptions(u: ParsedUrl, o: ConnectOptions) {
+    this.wait = { timeoutMs: busyTimeoutMs(u, o), file: u.database ?? ':memory:', logger: o.logger, signal: o.signal };
+    return { type: 'better-sqlite3' as const, database: this.wait.file, timeout: BUSY_SLICE_MS };
+  }
+
+  /**
+   * SQLite waits for another process's write lock inside the driver, synchronously: a long busy
+   * timeout would block the event loop (no log line, no signal handled). So the driver waits at
+   * most BUSY_SLICE_MS per attempt and this retries until the timeout, logging every few seconds
+   * and giving up when the run is stopped (a statement that got SQLITE_BUSY did nothing).
+   */
+  wrap(db: unknown): RawQuery {
+    (db as Database).pragma(`busy_timeout = ${BUSY_SLICE_MS}`);
+    const once = (sql: string, params: readonly unknown[]) => {
+      const stmt = (db as Database).prepare(sql);
+      const args = (params as unknown[]).map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
+      if (stmt.reader) return { rows: stmt.all(...args) as Row[], affected: 0 };
+      return { rows: [], affected: stmt.run(...args).changes };
+    };
+    return async (sql, params) => {
+      const w = this.wait;
+      const t0 = Date.now();
+      const every = Math.min(5000, Math.max(1000, Math.round(w.timeoutMs / 3)));
+      let nextLog = t0 + every;
+      for (;;) {
+        try {
+          return once(sql, params);
+        } catch (e) {
+          if (this.classify(e) !== 'busy' || Date.now() - t0 >= w.timeoutMs || w.signal?.aborted) throw e;
+        }
+        if (Date.now() >= nextLog) {
+          nextLog += every;
+          const s = Math.round((Date.now() - t0) / 1000);
+          w.logger?.warn(
+            { file: w.file, waitedS: s },
+            `waiting ${s} s for the SQLite write lock on ${w.file} (another process is writing to it); giving up after ${Math.round(w.timeoutMs / 1000)} s`,
+          );
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+  }
+
+  /** Errors name the file; a file that is not SQLite says what to check. */
+  explain(e: unknown, u: ParsedUrl): string | undefined {
+    const { code, message } = driverError(e);
+    if (code === 'SQLITE_NOTADB') {
+      return `SQLite database ${u.database}: file is not a database: the file exists but is not SQLite (or is encrypted or damaged); check that [database] connection names the right file`;
+    }
+    return `SQLite database ${u.database}: ${message.split('\n')[0]}`;
+  }
+
+  /** No other session can see or cancel a statement: the core checks for a stop between statements. */
+  async sessionId() {
+    return undefined;
+  }
+  /** The write lock is the migration lock here (its busy timeout is the migration lock timeout). */
+  async setLockWaitTimeout() {}
+
+  classify(e: unknown): ErrorKind | undefined {
+    const { code, message } = driverError(e);
+    if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') return 'busy';
+    if (/no such table/i.test(message)) return 'missing-table';
+    return undefined;
+  }
+
+  async listTables(q: Queryable) {
     const rows = await q.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'");
     return rows.map((r) => String(r.name));
-  },
-  async tableExists(q, table) {
+  }
+
+  async tableExists(q: Queryable, table: string) {
     return (await q.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [table])).length > 0;
-  },
-  isMissingTable: (e) => /no such table/i.test(String((e as Error)?.message)),
-  async lock() {},
-  async unlock() {},
-  assertLocked() {},
-  maxVersion: Number.MAX_SAFE_INTEGER,
-  async prepare(q) {
+  }
+
+  /** A plain INTEGER PRIMARY KEY (no AUTOINCREMENT: that would add sqlite_sequence to the app's database). */
+  logTableDdl(table: string, columns: string) {
+    return `CREATE TABLE IF NOT EXISTS ${table} (\n  id INTEGER PRIMARY KEY,\n${columns}\n)`;
+  }
+
+  async prepare(q: Queryable) {
     await q.query('PRAGMA foreign_keys = OFF');
     // Refuse a database that cannot be written before the first step (a read-only file or
-    // directory: SQLite says so only at the first write, deep inside a step): a write rolled back.
+    // directory: SQLite says so only at the first write, deep inside a step): a write, rolled back.
     await q.query('BEGIN IMMEDIATE');
     try {
       await q.query('CREATE TABLE migrate_write_check (x INTEGER)');
     } catch (e) {
-      const file = (q as { url?: { database?: string } }).url?.database ?? 'the database file';
-      if (/readonly|read-only|unable to open|cannot open|disk I\/O/i.test(String((e as Error).message))) {
+      const { code, message } = driverError(e);
+      if (/^SQLITE_(READONLY|CANTOPEN|IOERR|PERM)/.test(code ?? '')) {
         throw new MigrateError(
-          `SQLite database ${file} cannot be written (${String((e as Error).message).replace(/^SQLite database [^:]*: /, '').replace(/ \[SQL:.*$/, '')}): ` +
+          `SQLite database ${this.wait.file} cannot be written (${message.replace(/^SQLite database [^:]*: /, '').replace(/ \[SQL:.*$/, '')}): ` +
             'run as a user that may write the file and its directory (SQLite writes a journal next to it), or fix their permissions; nothing was applied',
         );
       }
@@ -56,14 +149,27 @@ export const sqliteAdapter: DialectAdapter = {
     } finally {
       await q.query('ROLLBACK');
     }
-  },
-  async beforeStep(q) {
-    if (!baselines.has(q)) baselines.set(q, await violations(q));
-  },
-  async beforeCommit(q) {
+  }
+  /** No run lock: BEGIN IMMEDIATE serialises each step. */
+  async tryLock() {
+    return true;
+  }
+  async unlock() {
+    return true;
+  }
+  async lockHolder() {
+    return undefined;
+  }
+  assertLocked() {}
+
+  async beforeStep(q: Queryable) {
+    this.baseline ??= await violations(q);
+  }
+
+  async beforeCommit(q: Queryable) {
     // Only violations a step introduces fail it: rows that were orphans before the run (common,
     // since oslo.db never turns foreign keys on) must not make every step roll back.
-    const before = baselines.get(q) ?? new Map<string, number>();
+    const before = this.baseline ?? new Map<string, number>();
     const now = await violations(q);
     for (const [table, n] of now) {
       if (n > (before.get(table) ?? 0)) {
@@ -72,13 +178,6 @@ export const sqliteAdapter: DialectAdapter = {
         );
       }
     }
-    baselines.set(q, now);
-  },
-  // The write lock is the migration lock here (busy timeout = the migration lock timeout), and a
-  // statement cannot be cancelled from outside: the core checks for a stop between statements.
-  async sessionId() {
-    return undefined;
-  },
-  async setLockWaitTimeout() {},
-  isLockWaitTimeout: () => false,
-};
+    this.baseline = now;
+  }
+}

@@ -30,6 +30,7 @@ import {
   type TestDatabase,
   type TestDialect,
 } from '../support/db.js';
+import { readableBundle } from '../support/readable.js';
 import { SPECIAL_PASSWORD, WRONG_PASSWORD, recordOutput } from '../support/secrets.js';
 
 const CLI = fileURLToPath(new URL('../../bin/heat-manage.js', import.meta.url));
@@ -56,7 +57,7 @@ interface RunOptions {
   readonly env?: Record<string, string>;
   readonly cwd?: string;
   readonly home?: string;
-  /** Run as another user (root only). */
+  /** Run as another user (root only); the CLI then runs from a world-readable bundle (support/readable.ts). */
   readonly uid?: number;
   readonly gid?: number;
 }
@@ -75,7 +76,8 @@ function tempDir(): string {
 function heatManage(args: readonly string[], o: RunOptions = {}): Promise<Run> {
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const bundle = o.uid === undefined ? undefined : readableBundle(CLI);
+    const child = spawn(process.execPath, [bundle?.file ?? CLI, ...args], {
       cwd: o.cwd ?? scratch,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: o.home ?? emptyHome, LANG: 'C.UTF-8', ...o.env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -88,6 +90,7 @@ function heatManage(args: readonly string[], o: RunOptions = {}): Promise<Run> {
     child.stderr.on('data', (d: Buffer) => err.push(d));
     child.on('error', reject);
     child.on('close', (code, signal) => {
+      bundle?.dispose();
       const stdout = Buffer.concat(out).toString('utf8');
       const stderr = Buffer.concat(err).toString('utf8');
       recordOutput(stdout, stderr);

@@ -26,6 +26,7 @@ import {
   writeRepo,
   type CliResult,
 } from '../support/cli.js';
+import { withCliDb } from '../support/cli.js';
 import { SPECIAL_PASSWORD, WRONG_PASSWORD } from '../support/secrets.js';
 
 /** A one-line error on stderr with this exit code, matching `re`; nothing on stdout unless given. */
@@ -51,17 +52,8 @@ interface Ctx {
 }
 
 /** Runs `fn` with a fresh database and temp dir, both removed afterwards; skips when unreachable. */
-async function withDb(t: TestContext, d: TestDialect, fn: (c: Ctx) => Promise<void>): Promise<void> {
-  const skip = await skipUnlessReachable(d);
-  if (skip.skip) return t.skip(skip.skip);
-  const db = await createTestDatabase(d);
-  const dir = tempDir('migrate-bad-');
-  try {
-    await fn({ db, dir, migrate: (...args) => runMigrate(args, { cwd: dir }) });
-  } finally {
-    removeDir(dir);
-    await db.drop();
-  }
+function withDb(t: TestContext, d: TestDialect, fn: (c: Ctx) => Promise<void>): Promise<void> {
+  return withCliDb(t, d, 'migrate-bad-', (db, dir) => fn({ db, dir, migrate: (...args) => runMigrate(args, { cwd: dir }) }));
 }
 
 /** A repository in the context's dir, put under version control of the database at `at`. */

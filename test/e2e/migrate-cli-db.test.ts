@@ -25,6 +25,7 @@ import {
   writeRepo,
   type CliResult,
 } from '../support/cli.js';
+import { withCliDb } from '../support/cli.js';
 
 interface Ctx {
   db: TestDatabase;
@@ -32,17 +33,8 @@ interface Ctx {
   migrate: (...args: string[]) => Promise<CliResult>;
 }
 
-async function withDb(t: TestContext, d: TestDialect, fn: (c: Ctx) => Promise<void>): Promise<void> {
-  const skip = await skipUnlessReachable(d);
-  if (skip.skip) return t.skip(skip.skip);
-  const db = await createTestDatabase(d);
-  const dir = tempDir('migrate-clidb-');
-  try {
-    await fn({ db, dir, migrate: (...args) => runMigrate(args, { cwd: dir }) });
-  } finally {
-    removeDir(dir);
-    await db.drop();
-  }
+function withDb(t: TestContext, d: TestDialect, fn: (c: Ctx) => Promise<void>): Promise<void> {
+  return withCliDb(t, d, 'migrate-clidb-', (db, dir) => fn({ db, dir, migrate: (...args) => runMigrate(args, { cwd: dir }) }));
 }
 
 async function vc(c: Ctx, repo: string, v?: string): Promise<void> {

@@ -22,6 +22,7 @@ import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { ALL_DIALECTS, createTestDatabase, skipUnlessReachable, type TestDatabase, type TestDialect } from '../support/db.js';
 import { lines, putUnderControl, removeDir, runMigrate, show, snapshot, startMigrate, tableNames, tempDir, versionRows, writeRepo, type CliResult } from '../support/cli.js';
+import { withCliDb } from '../support/cli.js';
 
 interface Ctx {
   db: TestDatabase;
@@ -29,17 +30,8 @@ interface Ctx {
   migrate: (args: string[], env?: Record<string, string>) => Promise<CliResult>;
 }
 
-async function withDb(t: TestContext, d: TestDialect, fn: (c: Ctx) => Promise<void>): Promise<void> {
-  const skip = await skipUnlessReachable(d);
-  if (skip.skip) return t.skip(skip.skip);
-  const db = await createTestDatabase(d);
-  const dir = tempDir('migrate-fail-');
-  try {
-    await fn({ db, dir, migrate: (args, env) => runMigrate(args, { cwd: dir, env }) });
-  } finally {
-    removeDir(dir);
-    await db.drop();
-  }
+function withDb(t: TestContext, d: TestDialect, fn: (c: Ctx) => Promise<void>): Promise<void> {
+  return withCliDb(t, d, 'migrate-fail-', (db, dir) => fn({ db, dir, migrate: (args, env) => runMigrate(args, { cwd: dir, env }) }));
 }
 
 /**

@@ -26,7 +26,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { LockTimeoutError } from '../../migrate/errors.js';
 import { openSession } from '../../migrate/session.js';
-import { releaseRowLock, takeRowLock } from '../../migrate/dialect/row-lock.js';
+import { RowLock } from '../../migrate/dialect/row-lock.js';
 import type { Logger } from '../../migrate/script/contract.js';
 import { recordOutput } from '../support/secrets.js';
 import { galeraMissing, startCluster, type GaleraCluster } from './cluster.js';
@@ -213,14 +213,14 @@ describe('heat-manage db_sync on a 3-node MariaDB Galera cluster', { skip, timeo
     try {
       for (let round = 0; round < 10; round++) {
         const key = `probe:${round}`;
-        const req = (u: string) => ({ key, timeoutMs: 700, logger: silent, env: {}, openAux: () => openSession(u) });
-        const res = await Promise.allSettled([takeRowLock(s1!, req(urls[0]!), 30), takeRowLock(s2!, req(urls[1]!), 30)]);
-        const won = res.filter((r) => r.status === 'fulfilled');
-        const lost = res.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-        assert.equal(won.length, 1, `round ${round}: exactly one taker holds the lock (${res.map((r) => r.status).join(', ')}: ${lost.map((l) => String(l.reason)).join('; ')})`);
-        assert.ok(lost[0]!.reason instanceof LockTimeoutError, `round ${round}: the other one timed out waiting: ${String(lost[0]!.reason)}`);
-        const winner = res[0]!.status === 'fulfilled' ? s1! : s2!;
-        await releaseRowLock(winner, (won[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof takeRowLock>>>).value);
+        const locks = urls.map((u) => new RowLock(key, { leaseS: 30, logger: silent, openAux: () => openSession(u) }));
+        const res = await Promise.allSettled([locks[0]!.tryTake(s1!, 700), locks[1]!.tryTake(s2!, 700)]);
+        const failed = res.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+        assert.deepEqual(failed.map((f) => String(f.reason)), [], `round ${round}: neither taker fails`);
+        const taken = res.map((r) => r.status === 'fulfilled' && r.value);
+        assert.equal(taken.filter(Boolean).length, 1, `round ${round}: exactly one taker holds the lock; the other one timed out waiting (${taken.join(', ')})`);
+        const w = taken[0] ? 0 : 1;
+        assert.equal(await locks[w]!.release(w === 0 ? s1! : s2!), true, `round ${round}: the winner releases its own row`);
       }
     } finally {
       await Promise.all([s1!.close(), s2!.close()]);

@@ -68,7 +68,7 @@ async function statementCounts(): Promise<Map<number, number>> {
     step = e.type === 'start' ? e.to : null;
   };
   const run = async (db: TestDatabase, to: number) => {
-    await api.upgrade(db.url, HEAT_REPO, to, { logger, logSql: true, onStep, env: {} });
+    await api.upgrade(db.url, HEAT_REPO, to, { logger, logSql: true, onStep });
   };
   const empty = await prepared(27);
   try {

@@ -405,9 +405,15 @@ for (const dialect of ALL_DIALECTS) {
           assert.equal(await dumpPg(db.name), fixture('postgresql-71-catalog.tsv'));
         } else {
           assert.equal(await dumpSqlite(db.file!), fixture('sqlite-71-catalog.tsv'));
+          // The whole catalog, not only what the dumper shows: the target's tables plus the engine's
+          // migrate_* tables, nothing else (no sqlite_sequence: migrate_log has no AUTOINCREMENT).
+          const target = [...fixture('sqlite-71.sql').matchAll(/CREATE TABLE (?:IF NOT EXISTS )?"?(\w+)"?/g)].map((m) => m[1]!);
+          const have = (await db.query("SELECT name FROM sqlite_master WHERE type = 'table'")).map((r) => String(r.name));
+          assert.deepEqual(target.filter((n) => !have.includes(n)), [], 'every table of the target exists');
+          assert.deepEqual(have.filter((n) => !target.includes(n) && !n.startsWith('migrate_')).sort(), [], 'nothing but migrate_* tables added');
         }
         // No script defines downgrade(): a downgrade fails on 071 before any SQL (MIGRATIONS.md §1.4).
-        await assert.rejects(api.downgrade(db.url, HEAT_REPO, 70, { logger: silent, env: {} }), /Function 'downgrade' is not defined in this script \(versions\/071_stack_owner_id_index/);
+        await assert.rejects(api.downgrade(db.url, HEAT_REPO, 70, { logger: silent }), /Function 'downgrade' is not defined in this script \(versions\/071_stack_owner_id_index/);
         assert.deepEqual((await db.query('SELECT version FROM migrate_version')).map((r) => Number(r.version)), [71]);
       } finally {
         await db.drop();

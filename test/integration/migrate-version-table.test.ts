@@ -14,7 +14,7 @@ import { ALL_DIALECTS, createTestDatabase, skipUnlessReachable, type TestDatabas
 import { columnsOf, removeDir, sqlModule, tableNames, tempDir, versionRows, writeRepo } from '../support/cli.js';
 
 const silent: Logger = { info() {}, warn() {}, debug() {}, error() {} } as Logger;
-const o = { logger: silent, env: {} };
+const o = { logger: silent };
 
 /** The Python tool's CREATE TABLE, as each backend reports/stores it (SPEC §8.1). */
 const PYTHON_DDL: Record<TestDialect, (table: string) => string> = {

@@ -17,7 +17,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { TestDatabase } from './db.js';
+import { withTestDatabase, type TestDatabase, type TestDialect } from './db.js';
 import { recordOutput } from './secrets.js';
 
 /** dist/ of the compiled tree (this file is dist/test/support/cli.js). */
@@ -175,7 +175,7 @@ export function sqlModule(up: readonly string[], down: readonly string[] = [], o
 export async function putUnderControl(url: string, repo: string, version?: number): Promise<void> {
   const api = await import('../../migrate/api.js');
   const silent = { info() {}, warn() {}, debug() {}, error() {} } as unknown as import('../../migrate/script/contract.js').Logger;
-  await api.versionControl(url, repo, version, { logger: silent, env: {} });
+  await api.versionControl(url, repo, version, { logger: silent });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -261,4 +261,24 @@ export async function snapshot(db: TestDatabase): Promise<Record<string, unknown
     if (t === 'migrate_version') (out[t] as Record<string, unknown>).versions = await versionRows(db);
   }
   return out;
+}
+
+/**
+ * A fresh database of `dialect` and a temp dir for a CLI test; both removed afterwards (the e2e
+ * files' `withDb` helpers are this plus how they call the CLI).
+ */
+export async function withCliDb(
+  t: { skip(reason?: string): void },
+  dialect: TestDialect,
+  prefix: string,
+  fn: (db: TestDatabase, dir: string) => Promise<void>,
+): Promise<void> {
+  await withTestDatabase(t, dialect, async (db) => {
+    const dir = tempDir(prefix);
+    try {
+      await fn(db, dir);
+    } finally {
+      removeDir(dir);
+    }
+  });
 }

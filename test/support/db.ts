@@ -167,3 +167,34 @@ export async function createTestDatabase(dialect: TestDialect): Promise<TestData
     },
   };
 }
+
+/**
+ * Runs `fn` on a fresh database of `dialect` and drops it afterwards; skips the test (with the
+ * reason) when the server is unreachable and CI is not set.
+ */
+export async function withTestDatabase(
+  t: { skip(reason?: string): void },
+  dialect: TestDialect,
+  fn: (db: TestDatabase) => Promise<void>,
+): Promise<void> {
+  const skip = await skipUnlessReachable(dialect);
+  if (skip.skip) return t.skip(skip.skip);
+  const db = await createTestDatabase(dialect);
+  try {
+    await fn(db);
+  } finally {
+    await db.drop();
+  }
+}
+
+/**
+ * One `describe` per dialect (MariaDB, PostgreSQL, SQLite; SQLite always runs): `body` declares
+ * the tests of that dialect. Under CI=true an unreachable server fails its tests instead of skipping.
+ */
+export async function forEachDialect(title: string, body: (dialect: TestDialect) => void | Promise<void>): Promise<void> {
+  const { describe } = await import('node:test');
+  for (const dialect of ALL_DIALECTS) {
+    const skip = await skipUnlessReachable(dialect);
+    await describe(`${title} on ${dialect}`, skip, () => body(dialect));
+  }
+}

@@ -6,11 +6,13 @@
  *   await heatUpgrade(db.url, 45);             // to 45 (default: the latest, 71)
  *   await heatUpgrade(db.url, 71, { MIGRATE_TEST_ABORT: '57:3' });  // crash-test hook
  *
- * The environment for the engine's test hooks is explicit (never the test process's own).
+ * The engine's test hooks come from an explicit environment (never the test process's own),
+ * read the way the CLI edge reads it (migrate/cli/env.ts).
  */
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as api from '../../migrate/api.js';
+import { hooksFromEnv } from '../../migrate/cli/env.js';
 import type { Logger } from '../../migrate/script/contract.js';
 
 export const HEAT_REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../migrate_repo');
@@ -27,5 +29,5 @@ export async function heatUpgrade(
   env: Record<string, string | undefined> = {},
   logger: Logger = silent,
 ): Promise<api.MigrateResult> {
-  return api.upgrade(url, HEAT_REPO, version, { logger, env });
+  return api.upgrade(url, HEAT_REPO, version, { logger, hooks: hooksFromEnv(env) });
 }

@@ -28,6 +28,7 @@ import { parseUrl } from '../../migrate/url.js';
 import { SPECIAL_PASSWORD } from '../support/secrets.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/heat-conf/', import.meta.url));
+import { readableBundle } from '../support/readable.js';
 const CONFIG_INDEX = new URL('../../heat/config/index.js', import.meta.url);
 
 const tmpRoots: string[] = [];
@@ -500,8 +501,11 @@ describe('bad input', () => {
     if (process.getuid?.() === 0) {
       // root reads any file: ask a child process running as nobody.
       chmodSync(f, 0o600);
+      // nobody may not reach this checkout (a 0700 home): it runs a bundled copy from a readable dir.
+      const bundle = readableBundle(fileURLToPath(CONFIG_INDEX));
+      t.after(() => bundle.dispose());
       const script =
-        `import(${JSON.stringify(CONFIG_INDEX.href)}).then((m) => {` +
+        `import(${JSON.stringify(pathToFileURL(bundle.file).href)}).then((m) => {` +
         `try { m.loadHeatConfig({ configFiles: [${JSON.stringify(f)}], env: {}, homeDir: '/nonexistent', cwd: ${JSON.stringify(s.cwd)} }); console.log(JSON.stringify('no error')); }` +
         `catch (e) { console.log(JSON.stringify((e instanceof m.ConfigError ? 'ConfigError: ' : 'other: ') + e.message)); } });`;
       const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {

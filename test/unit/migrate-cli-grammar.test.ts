@@ -391,3 +391,11 @@ describe('the built binary: channels and exit codes (SPEC §1.3, §1.4)', () => 
     assert.match(r.stderr, /^migrate: error: InvalidRepositoryError: no\/such\/repo\b/);
   });
 });
+
+test('every help and usage text ends with a newline (a shell prompt after it starts on its own line)', async () => {
+  for (const argv of [[], ['help'], ['--help'], ['-h'], ['help', 'upgrade'], ['help', 'nosuch'], ['upgrade', '--help'], ['nosuch']]) {
+    const c = await cli(argv);
+    const text = c.out + c.err;
+    assert.ok(text.length > 0 && text.endsWith('\n'), `migrate ${argv.join(' ')} ends with a newline: ${JSON.stringify(text.slice(-40))}`);
+  }
+});
