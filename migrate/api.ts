@@ -24,6 +24,10 @@ export interface RunOptions {
   readonly logSql?: boolean;
   /** Test hooks and environment-derived settings, injected by the process edge. */
   readonly hooks?: EngineHooks;
+  /** How long one statement may wait for another session's table or row lock, ms (default 30 s). */
+  readonly lockWaitTimeoutMs?: number;
+  /** Stops a run (SIGTERM/SIGINT at the process edge): the statement in flight is cancelled. */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -52,7 +56,7 @@ export async function migratorFor(url: string | ParsedUrl, repository: string | 
   const u = typeof url === 'string' ? parseUrl(url) : url;
   const lockTimeoutMs = o.lockTimeoutMs ?? 120_000;
   const backend = await SqlBackend.create(u, { table: repo.config.versionTable, repositoryId: repo.config.repositoryId }, { ...o, lockTimeoutMs });
-  return new Migrator({ repo, backend, logger: o.logger, lockTimeoutMs, onStep: o.onStep });
+  return new Migrator({ repo, backend, logger: o.logger, lockTimeoutMs, lockWaitTimeoutMs: o.lockWaitTimeoutMs, signal: o.signal, onStep: o.onStep });
 }
 
 /** `version REPO`: the latest version in the repository. */

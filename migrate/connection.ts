@@ -5,6 +5,7 @@
  */
 import { hostname } from 'node:os';
 import { createAdapter, type LockHolder } from './dialect/adapter.js';
+import type { AuxConnection, GuardProbe } from './guard.js';
 import type { EngineHooks } from './hooks.js';
 import type { PlannedStep } from './repository.js';
 import { makeEngine } from './script/engine.js';
@@ -43,8 +44,17 @@ export interface MigrationConnection {
   tables(): Promise<string[]>;
   /** Tables without a utf8 collation, where the backend has collations (MySQL). */
   nonUtf8Tables?(exclude: readonly string[]): Promise<string[]>;
-  /** Runs one step's script (not the bookkeeping). `resumed`: an earlier attempt stopped midway. */
-  runScript(step: PlannedStep, resumed: boolean): Promise<void>;
+  /**
+   * Runs one step's script (not the bookkeeping). `resumed`: an earlier attempt stopped midway.
+   * `signal`: once aborted, the script's next statement throws instead of running.
+   */
+  runScript(step: PlannedStep, resumed: boolean, signal?: AbortSignal): Promise<void>;
+  /** What the run guard needs to watch this connection from a second one (absent: nothing to watch). */
+  guardInfo?(): Promise<{ sessionId?: number; probe?: GuardProbe; openAux(): Promise<AuxConnection> }>;
+  /** Bounds every lock wait of this connection's statements (after the run lock is taken). */
+  setLockWaitTimeout?(ms: number): Promise<void>;
+  /** True when `e` is a statement that gave up waiting for another session's table or row lock. */
+  isLockWaitTimeout?(e: unknown): boolean;
   close(): Promise<void>;
 }
 
@@ -62,10 +72,12 @@ export interface SqlBackendOptions {
   readonly hooks?: EngineHooks;
   /** SQLite's busy timeout follows the lock timeout. */
   readonly lockTimeoutMs: number;
+  /** Ends waits inside the driver (SQLite's write lock) of the migration connection when aborted. */
+  readonly signal?: AbortSignal;
 }
 
 /** Runs a step's script on a session, counting statements for the crash-test hook. */
-export async function runScriptOn(session: Session, step: PlannedStep, resumed: boolean, logger: Logger, hooks?: EngineHooks): Promise<void> {
+export async function runScriptOn(session: Session, step: PlannedStep, resumed: boolean, logger: Logger, hooks?: EngineHooks, signal?: AbortSignal): Promise<void> {
   const engine = await makeEngine({
     dialect: session.dialect,
     session,
@@ -74,6 +86,7 @@ export async function runScriptOn(session: Session, step: PlannedStep, resumed: 
     step: { from: step.from, to: step.to, direction: step.direction },
     resumed,
     abortAfter: hooks?.abortAt?.to === step.to ? hooks.abortAt.after : undefined,
+    signal,
   });
   if (step.script.kind === 'sql') {
     for (const stmt of sqlStatements(step.script, logger)) await engine.execute(stmt);
@@ -105,6 +118,7 @@ export class SqlBackend implements Backend {
       logSql,
       hooks,
       busyTimeoutMs: lockTimeoutMs,
+      signal: x.forLock ? this.o.signal : undefined,
       // Shown to waiters on PostgreSQL: replicas in containers are all pid 1, the host tells them apart.
       applicationName: x.forLock ? `migrate[${process.pid}]@${hostname()}`.slice(0, 63) : undefined,
     });
@@ -176,8 +190,18 @@ class SqlConnection implements MigrationConnection {
   tables() {
     return this.s.adapter.listTables(this.s);
   }
-  runScript(step: PlannedStep, resumed: boolean) {
-    return runScriptOn(this.s, step, resumed, this.o.logger, this.o.hooks);
+  runScript(step: PlannedStep, resumed: boolean, signal?: AbortSignal) {
+    return runScriptOn(this.s, step, resumed, this.o.logger, this.o.hooks, signal);
+  }
+  async guardInfo() {
+    const a = this.s.adapter;
+    return { sessionId: a.guard ? await a.sessionId(this.s) : undefined, probe: a.guard, openAux: () => this.o.openAux() };
+  }
+  setLockWaitTimeout(ms: number) {
+    return this.s.adapter.setLockWaitTimeout(this.s, ms);
+  }
+  isLockWaitTimeout(e: unknown) {
+    return this.s.adapter.classify(e) === 'lock-wait-timeout';
   }
   close() {
     return this.s.close();

@@ -51,6 +51,20 @@ export class ConnectionError extends MigrateError {
 }
 /** Another run held the migration lock longer than the lock timeout. Nothing was applied. */
 export class LockTimeoutError extends MigrateError {}
+/**
+ * A statement gave up waiting for a table or row lock another session holds ([database]
+ * lock_wait_timeout); the message names the blocker and what to do.
+ */
+export class LockWaitTimeoutError extends MigrateError {}
+/** The run was stopped (SIGTERM/SIGINT at the process edge); `reason` is the abort reason. */
+export class InterruptedError extends MigrateError {
+  constructor(
+    message: string,
+    readonly reason: unknown,
+  ) {
+    super(message);
+  }
+}
 /** A database statement failed; carries the statement (never a password). */
 export class DatabaseError extends MigrateError {
   constructor(

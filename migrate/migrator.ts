@@ -14,7 +14,8 @@
  * re-plans from the new version.
  */
 import type { Backend, MigrationConnection } from './connection.js';
-import { DatabaseNotControlledError, InvalidVersionError, LockTimeoutError, StepError, describe } from './errors.js';
+import { DatabaseNotControlledError, InterruptedError, InvalidVersionError, LockTimeoutError, LockWaitTimeoutError, StepError, describe } from './errors.js';
+import { RunGuard, describeBlockers } from './guard.js';
 import { checkDirection, type MigrateResult, type Plan, type StepEvent, type StepResult } from './plan.js';
 import { planSteps, scriptFor, type PlannedStep, type Repository } from './repository.js';
 import type { Logger } from './script/contract.js';
@@ -24,13 +25,21 @@ export { checkDirection, type MigrateResult, type Plan, type StepEvent, type Ste
 
 export const DEFAULT_LOCK_TIMEOUT_MS = 120_000;
 
+export const DEFAULT_LOCK_WAIT_TIMEOUT_MS = 30_000;
+
 export interface MigratorOptions {
   readonly repo: Repository;
   readonly backend: Backend;
   readonly logger: Logger;
   readonly lockTimeoutMs?: number;
+  /** How long one statement may wait for another session's table or row lock (default 30 s). */
+  readonly lockWaitTimeoutMs?: number;
+  /** Stops the run: the statement in flight is cancelled, the step rolled back or left resumable, the lock released. */
+  readonly signal?: AbortSignal;
   readonly onStep?: (e: StepEvent) => void;
 }
+
+const pad = (n: number) => String(n).padStart(3, '0');
 
 type Outcome = { ms: number } | 'skipped';
 
@@ -91,30 +100,52 @@ export class Migrator {
    * busy when asked for, i.e. another run was in progress when this one got here.
    */
   async withLock<T>(fn: (c: MigrationConnection, waited: boolean) => Promise<T>, typeorm = false): Promise<T> {
-    const c = await this.o.backend.open({ typeorm, forLock: true });
-    const { logger } = this.o;
+    const { logger, signal } = this.o;
+    if (signal?.aborted) throw this.interrupted(signal.reason, 'before connecting; nothing was applied');
+    let c: MigrationConnection;
+    try {
+      c = await this.o.backend.open({ typeorm, forLock: true });
+    } catch (e) {
+      // SQLite: opening waits for the write lock (the migration lock there).
+      if (signal?.aborted) throw this.interrupted(signal.reason, 'while waiting for the migration lock; nothing was applied');
+      throw e;
+    }
     const key = `${this.repo.config.versionTable}:${this.repo.config.repositoryId}`;
     let locked = false;
     let failed = false;
+    const info = await c.guardInfo?.().catch(async (e: unknown) => {
+      await c.close();
+      throw e;
+    });
+    const guard = new RunGuard({
+      probe: info?.probe ?? { blockerNoun: 'session', lockWait: async () => undefined, cancel: async () => undefined },
+      sessionId: info?.probe ? info.sessionId : undefined,
+      openAux: () => (info ? info.openAux() : Promise.reject(new Error('no second connection here'))),
+      logger,
+      lockWaitTimeoutMs: this.lockWaitMs,
+      signal,
+    });
+    this.guards.set(c, guard);
     try {
-      locked = await c.tryLock(0);
-      const waited = !locked;
-      if (!locked) {
-        const s = Math.round(this.timeoutMs / 1000);
-        const holder = await c.lockHolder().catch(() => undefined);
-        const running = await c.storage.log.running();
-        logger.info(
-          { lock: key, holder: holder?.fields ?? 'unknown', running },
-          `waiting up to ${s} s for the migration lock held by ${holder?.text ?? 'another session'}${running ? ` (${running.host} pid ${running.pid}, running ${running.script})` : ''}`,
-        );
-        locked = await c.tryLock(this.timeoutMs);
-        if (!locked) {
-          throw new LockTimeoutError(
-            `timed out after ${s} s waiting for the migration lock on ${key} (another migration is running; retry later or raise the lock timeout); nothing was applied`,
-          );
-        }
+      let waited: boolean;
+      try {
+        waited = await this.lock(c, key);
+        locked = true;
+      } catch (e) {
+        if (guard.stopReason) throw this.interrupted(guard.stopReason, 'while waiting for the migration lock; nothing was applied');
+        throw e;
       }
-      return await fn(c, waited);
+      if (guard.stopReason) throw this.interrupted(guard.stopReason, 'before the first step; nothing was applied');
+      await c.setLockWaitTimeout?.(this.lockWaitMs);
+      try {
+        return await fn(c, waited);
+      } catch (e) {
+        // Stopped outside a step's script (e.g. SQLite waiting for the write lock to begin a step).
+        if (guard.stopReason && !(e instanceof InterruptedError)) {
+          throw this.interrupted(guard.stopReason, 'while waiting for the database; the step in progress was not applied, the next run continues from there');
+        }
+        throw e;
+      }
     } catch (e) {
       failed = true;
       throw e;
@@ -126,8 +157,42 @@ export class Migrator {
             logger.warn({ err: describe(e) }, `releasing the migration lock failed${failed ? ' after an error (that error is the one reported)' : ''}; it is released when the connection closes`),
         );
       }
+      this.guards.delete(c);
+      await guard.dispose();
       await c.close();
     }
+  }
+
+  /** The guard of each open migration connection (lock waits, stop requests). */
+  private readonly guards = new WeakMap<MigrationConnection, RunGuard>();
+
+  private get lockWaitMs(): number {
+    return this.o.lockWaitTimeoutMs ?? DEFAULT_LOCK_WAIT_TIMEOUT_MS;
+  }
+
+  /** The one-line stop message, logged and thrown. */
+  private interrupted(reason: unknown, where: string): InterruptedError {
+    const e = new InterruptedError(`${describe(reason)} ${where}`, reason);
+    this.o.logger.warn({ reason: describe(reason) }, e.message);
+    return e;
+  }
+
+  /** Takes the run lock, waiting at most the lock timeout and saying for whom; returns whether it had to wait. */
+  private async lock(c: MigrationConnection, key: string): Promise<boolean> {
+    if (await c.tryLock(0)) return false;
+    const s = Math.round(this.timeoutMs / 1000);
+    const holder = await c.lockHolder().catch(() => undefined);
+    const running = await c.storage.log.running();
+    this.o.logger.info(
+      { lock: key, holder: holder?.fields ?? 'unknown', running },
+      `waiting up to ${s} s for the migration lock held by ${holder?.text ?? 'another session'}${running ? ` (${running.host} pid ${running.pid}, running ${running.script})` : ''}`,
+    );
+    if (!(await c.tryLock(this.timeoutMs))) {
+      throw new LockTimeoutError(
+        `timed out after ${s} s waiting for the migration lock on ${key} (another migration is running; retry later or raise the lock timeout); nothing was applied`,
+      );
+    }
+    return true;
   }
 
   /** Runs `fn` in a write transaction where DDL is transactional (SQLite: BEGIN IMMEDIATE waits for writers). */
@@ -174,6 +239,8 @@ export class Migrator {
     for (;;) {
       let replan = false;
       for (const step of path) {
+        const stop = this.guards.get(c)?.stopReason;
+        if (stop) throw this.interrupted(stop, `before step ${pad(step.from)} -> ${pad(step.to)}; the next run continues from ${pad(step.from)}`);
         c.assertLocked();
         const outcome = await this.step(c, step, resumeFrom === step.from);
         if (outcome === 'skipped') {
@@ -196,54 +263,89 @@ export class Migrator {
     const rec: StepRecord = { from: step.from, to: step.to, direction: step.direction, script: step.script.relPath };
     const { version, log } = c.storage;
     const t0 = performance.now();
-    const fail = (e: unknown) => (e instanceof StepError ? e : new StepError(step.script.relPath, step.direction, step.from, step.to, e));
+    const guard = this.guards.get(c);
+    const label = `step ${pad(step.from)} -> ${pad(step.to)} (${rec.script})`;
+    const fail = (e: unknown) => this.stepFailure(c, step, label, e);
     const start = () => this.o.onStep?.({ type: 'start', from: step.from, to: step.to, script: rec.script });
-    if (c.transactionalDdl) {
-      await c.begin();
-      try {
-        if (!c.sessionLock && (await version.read()) !== step.from) {
+    const signal = this.o.signal;
+    const unwatch = guard?.watch(label) ?? (() => undefined);
+    try {
+      if (c.transactionalDdl) {
+        await c.begin();
+        try {
+          if (!c.sessionLock && (await version.read()) !== step.from) {
+            await c.rollback();
+            return 'skipped';
+          }
+          await c.beforeStep();
+          start();
+          await c.runScript(step, false, signal);
+          c.assertLocked();
+          await version.bump(step.from, step.to);
+          await log.record(rec, 'done');
+          await c.beforeCommit();
+          await c.commit();
+        } catch (e) {
           await c.rollback();
-          return 'skipped';
+          await log.record(rec, 'failed', describe(e)).catch(() => undefined);
+          throw fail(e);
         }
-        await c.beforeStep();
+      } else {
         start();
-        await c.runScript(step, false);
-        c.assertLocked();
-        await version.bump(step.from, step.to);
-        await log.record(rec, 'done');
-        await c.beforeCommit();
-        await c.commit();
-      } catch (e) {
-        await c.rollback();
-        await log.record(rec, 'failed', describe(e)).catch(() => undefined);
-        throw fail(e);
+        await log.record(rec, 'running');
+        // A .sql script runs in one transaction with its version bump (SPEC §10.2): a DML-only script
+        // is then atomic; DDL commits implicitly whatever we do.
+        const sqlInTxn = step.script.kind === 'sql';
+        if (sqlInTxn) await c.begin();
+        try {
+          await c.runScript(step, resumed, signal);
+        } catch (e) {
+          if (sqlInTxn) await c.rollback();
+          await log.finish(rec, 'failed', describe(e)).catch(() => undefined);
+          throw fail(e);
+        }
+        try {
+          c.assertLocked();
+          await log.bumpMarkingDone(rec);
+          if (sqlInTxn) await c.commit();
+        } catch (e) {
+          if (sqlInTxn) await c.rollback();
+          throw fail(e);
+        }
       }
-    } else {
-      start();
-      await log.record(rec, 'running');
-      // A .sql script runs in one transaction with its version bump (SPEC §10.2): a DML-only script
-      // is then atomic; DDL commits implicitly whatever we do.
-      const sqlInTxn = step.script.kind === 'sql';
-      if (sqlInTxn) await c.begin();
-      try {
-        await c.runScript(step, resumed);
-      } catch (e) {
-        if (sqlInTxn) await c.rollback();
-        await log.finish(rec, 'failed', describe(e)).catch(() => undefined);
-        throw fail(e);
-      }
-      try {
-        c.assertLocked();
-        await log.bumpMarkingDone(rec);
-        if (sqlInTxn) await c.commit();
-      } catch (e) {
-        if (sqlInTxn) await c.rollback();
-        throw e;
-      }
+    } finally {
+      unwatch();
     }
     const ms = Math.round(performance.now() - t0);
     this.o.onStep?.({ type: 'done', from: step.from, to: step.to, script: rec.script, ms });
     return { ms };
+  }
+
+  /**
+   * What a failed step throws: an InterruptedError when the run was stopped (the statement in
+   * flight was cancelled), a LockWaitTimeoutError naming the blocker when a statement gave up
+   * waiting for another session's lock, a StepError otherwise.
+   */
+  private stepFailure(c: MigrationConnection, step: PlannedStep, label: string, e: unknown): Error {
+    if (e instanceof StepError || e instanceof InterruptedError || e instanceof LockWaitTimeoutError) return e;
+    const guard = this.guards.get(c);
+    const after = c.transactionalDdl
+      ? `the step rolled back; the next run starts again from ${pad(step.from)}`
+      : 'the step is recorded as interrupted; the next run resumes it';
+    if (guard?.stopReason) return this.interrupted(guard.stopReason, `during ${label}: the statement in flight was cancelled and ${after}`);
+    if (c.isLockWaitTimeout?.(e)) {
+      const limit = Math.round(this.lockWaitMs / 1000);
+      const w = guard?.lastWait;
+      const noun = guard?.noun ?? 'session';
+      const first = w?.blockers[0];
+      const kill = first ? (c.dialect === 'mysql' ? ` (KILL ${first.id})` : c.dialect === 'postgresql' ? ` (SELECT pg_terminate_backend(${first.id}))` : '') : '';
+      return new LockWaitTimeoutError(
+        `${label} waited ${limit} s for ${w ? `${w.what}, held by ${describeBlockers(noun, w)}` : 'a lock another session holds'}; ` +
+          `end that transaction${kill} or stop the services using the database, then run again; ` +
+          `${c.transactionalDdl ? 'the step was rolled back' : 'the step is resumable: the next run retries it'} ([database] lock_wait_timeout = ${limit} s)`,
+      );
+    }
+    return new StepError(step.script.relPath, step.direction, step.from, step.to, e);
   }
 
   /** Lock, re-read the version, walk the plan, release: what `upgrade`/`downgrade` do. */

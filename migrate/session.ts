@@ -42,6 +42,8 @@ export interface SessionOptions {
   /** Log every statement at debug level. */
   logSql?: boolean;
   hooks?: EngineHooks;
+  /** Ends waits inside the driver (SQLite's write lock) when aborted. */
+  signal?: AbortSignal;
 }
 
 /** Socket-level failures (any driver): connecting may be retried; during a statement the connection is lost. */
@@ -64,8 +66,15 @@ function connectionError(e: unknown, a: DialectAdapter, url: ParsedUrl): Connect
   return new ConnectionError(`cannot connect to ${url.safe}: ${msg} (${hint})`, retryable, { cause: e });
 }
 
+/** Roughly how many bytes a statement and its parameters take on the wire. */
+function payloadBytes(sql: string, params: readonly unknown[]): number {
+  let n = Buffer.byteLength(sql);
+  for (const p of params) n += typeof p === 'string' ? Buffer.byteLength(p) : Buffer.isBuffer(p) ? p.length : 8;
+  return n;
+}
+
 /** A database error with the statement (first 200 chars) and without any password. */
-function statementError(e: unknown, sql: string, a: DialectAdapter, url: ParsedUrl): Error {
+function statementError(e: unknown, sql: string, params: readonly unknown[], a: DialectAdapter, url: ParsedUrl): Error {
   const kind = kindOf(a, e);
   const err = e as { message?: string; code?: string };
   if (kind === 'busy') {
@@ -80,8 +89,10 @@ function statementError(e: unknown, sql: string, a: DialectAdapter, url: ParsedU
   }
   const msg = redact(String(err.message ?? e).split('\n')[0]!, url.password);
   const stmt = (sql.length > 200 ? `${sql.slice(0, 200)}...` : sql).replace(/\s+/g, ' ').trim();
-  const text =
-    kind === 'lost'
+  const better = a.explain?.(e, url, payloadBytes(sql, params));
+  const text = better
+    ? `${redact(better, url.password)} [SQL: ${stmt}]`
+    : kind === 'lost'
       ? // Not retried here: the run stops; the next run resumes (MySQL) or finds the step rolled back.
         `lost the connection to the database during a run (${msg}): the server went away or restarted; run again once it is back (an interrupted step is rolled back or resumed) [SQL: ${stmt}]`
       : `${msg} [SQL: ${stmt}]`;
@@ -94,7 +105,7 @@ function statementError(e: unknown, sql: string, a: DialectAdapter, url: ParsedU
 export async function openSession(target: string | ParsedUrl, opts: SessionOptions = {}): Promise<Session> {
   const url = typeof target === 'string' ? parseUrl(target) : target;
   const adapter = await createAdapter(url.dialect);
-  const co = { busyTimeoutMs: opts.busyTimeoutMs, applicationName: opts.applicationName, defaultUser: opts.hooks?.user };
+  const co = { busyTimeoutMs: opts.busyTimeoutMs, applicationName: opts.applicationName, defaultUser: opts.hooks?.user, logger: opts.logger, signal: opts.signal };
   let raw: RawQuery;
   let close: () => Promise<void>;
   let queryRunner: QueryRunner | undefined;
@@ -113,7 +124,7 @@ export async function openSession(target: string | ParsedUrl, opts: SessionOptio
     try {
       return await raw(sql, params);
     } catch (e) {
-      throw statementError(e, sql, adapter, url);
+      throw statementError(e, sql, params, adapter, url);
     }
   };
   return {

@@ -43,6 +43,31 @@ const KNOWN_PARAMS: Record<DialectName, readonly string[]> = {
   sqlite: ['timeout'],
 };
 
+/**
+ * The DBAPI drivers SQLAlchemy ships for each dialect (`mysql+pymysql`). We talk to the server with
+ * our own drivers, but an unknown one is refused as SQLAlchemy (and so Heat's own services) would.
+ */
+const DRIVERS: Record<string, readonly string[]> = {
+  mysql: ['mysqldb', 'pymysql', 'mysqlconnector', 'mariadbconnector', 'cymysql', 'pyodbc', 'asyncmy', 'aiomysql'],
+  mariadb: ['mysqldb', 'pymysql', 'mysqlconnector', 'mariadbconnector', 'cymysql', 'pyodbc', 'asyncmy', 'aiomysql'],
+  postgresql: ['psycopg2', 'psycopg', 'pg8000', 'asyncpg', 'psycopg2cffi'],
+  postgres: ['psycopg2', 'psycopg', 'pg8000', 'asyncpg', 'psycopg2cffi'],
+  sqlite: ['pysqlite', 'aiosqlite', 'pysqlcipher'],
+};
+
+/** SQLAlchemy's NoSuchModuleError for `dialect+driver` with a driver it does not know. */
+function checkDriver(scheme: string, base: string, url: string): void {
+  const parts = scheme.split('+');
+  if (parts.length === 1) return;
+  const driver = parts.slice(1).join('+');
+  const known = DRIVERS[base] ?? [];
+  if (parts.length === 2 && known.includes(driver)) return;
+  throw new InvalidUrlError(
+    `Can't load plugin: sqlalchemy.dialects:${base}.${driver} (unknown driver '${driver}' in '${maskPassword(url)}'; ` +
+      `${base} drivers: ${known.join(', ')}; e.g. ${base}+${known[base.startsWith('mysql') || base === 'mariadb' ? 1 : 0]}://)`,
+  );
+}
+
 /** Python's `urllib.parse.unquote`: invalid escapes are left as they are. */
 function unquote(s: string): string {
   return s.replace(/(%[0-9A-Fa-f]{2})+/g, (m) => {
@@ -78,6 +103,7 @@ function parse(url: string): Omit<ParsedUrl, 'safe'> {
       `unsupported database scheme '${scheme}' in '${maskPassword(url)}': use mysql://, mariadb://, postgresql:// or sqlite://`,
     );
   }
+  checkDriver(scheme, base, url);
   let rest = m[2]!;
   const query: Record<string, string> = {};
   // The query starts at the first '?' after the userinfo, so a raw '?' in a password works.

@@ -34,8 +34,21 @@ export class VersionTable implements VersionStore {
       throw e;
     }
     if (!rows.length) return 'no-row';
+    const { table, repositoryId: id } = this.ref;
+    if (rows.length > 1) {
+      throw new ControlledSchemaError(
+        `${table} has ${rows.length} rows for repository '${id}' (versions ${rows.map((r) => String(r.version)).join(', ')}): ` +
+          'the table has lost its primary key; delete the rows that do not match the schema, keep one, and restore PRIMARY KEY (repository_id)',
+      );
+    }
     const v = rows[0]!.version;
-    return v === null || v === undefined ? 0 : Number(v);
+    if (v === null || v === undefined) {
+      throw new ControlledSchemaError(
+        `${table}.version is NULL for repository '${id}' (sqlalchemy-migrate never writes one: a hand edit or a partial restore); ` +
+          `set it to the schema's real version (UPDATE ${table} SET version = N WHERE repository_id = '${id}'), or delete the row if the database has no tables of this repository`,
+      );
+    }
+    return Number(v);
   }
 
   async insert(repositoryPath: string, version: number): Promise<void> {

@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { MigrateError, UsageError, describe } from '../../migrate/errors.js';
+import { InterruptedError, MigrateError, UsageError, describe } from '../../migrate/errors.js';
 import { createLogger } from '../../migrate/logger.js';
 import type { Logger } from '../../migrate/script/contract.js';
 import { maskPassword, redact, parseUrl } from '../../migrate/url.js';
@@ -58,7 +58,7 @@ function stepLogger(logger: Logger) {
 }
 
 /** heat-manage: argv in, exit code out; never throws. */
-export async function main(argv: readonly string[], io: ManageIo = defaultIo()): Promise<number> {
+export async function main(argv: readonly string[], io: ManageIo = defaultIo(), signal?: AbortSignal): Promise<number> {
   const r = parseArgs(argv);
   if (r.kind === 'help') {
     io.out(r.text);
@@ -123,6 +123,8 @@ export async function main(argv: readonly string[], io: ManageIo = defaultIo()):
       url: cfg.database.connection,
       logger,
       lockTimeoutMs: cfg.database.lockTimeout * 1000,
+      lockWaitTimeoutMs: cfg.database.lockWaitTimeout * 1000,
+      signal,
       maxRetries: cfg.database.maxRetries,
       retryIntervalS: cfg.database.retryInterval,
       logSql: cfg.debug,
@@ -147,6 +149,7 @@ export async function main(argv: readonly string[], io: ManageIo = defaultIo()):
       return 2;
     }
     io.err(`ERROR: ${msg}\n`);
+    if (e instanceof InterruptedError) return (e.reason as { exitCode?: number }).exitCode ?? 130; // 128 + signal
     if (a.debug && e instanceof Error && e.stack) io.err(`${redactAll(e.stack, secrets)}\n`);
     if (!(e instanceof MigrateError) && !(e instanceof Error && e.name === 'ConfigError') && logger) {
       try {

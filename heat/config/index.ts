@@ -3,7 +3,8 @@
  * line -> one frozen, typed {@link HeatConfig}. The only module that reads config files or env.
  *
  * Layers, lowest first (see layers.ts):
- *   1. built-in defaults (oslo.db's max_retries 10, retry_interval 10; ours: lock timeout 120)
+ *   1. built-in defaults (oslo.db's max_retries 10, retry_interval 10; ours: lock timeout 120,
+ *      lock wait timeout 30)
  *   2. config files: the `--config-file`s in order (default: the first `heat.conf` found in
  *      ~/.heat, ~, /etc/heat, /etc, then the first `heat-manage.conf`), then the `*.conf` of
  *      `--config-dir` (default: `heat.conf.d`/`heat-manage.conf.d` in the same places), sorted
@@ -40,6 +41,8 @@ export interface HeatConfig {
     readonly retryInterval: number;
     /** Seconds to wait for the migration lock ([database] migration_lock_timeout). */
     readonly lockTimeout: number;
+    /** Seconds one statement waits for another session's table/row lock ([database] lock_wait_timeout). */
+    readonly lockWaitTimeout: number;
   };
   /** `[DEFAULT] auth_encryption_key` (Heat's default when unset). Secret: never print it. */
   readonly authEncryptionKey: string;
@@ -106,26 +109,6 @@ export function loadHeatConfig(src: ConfigSources): HeatConfig {
     return b;
   };
 
-  const embedded = join(src.cwd, EMBEDDED_DB_FILE);
-  let connection: string;
-  let connectionSource: string;
-  const conn = read(OPTIONS.connection);
-  if (conn === undefined) {
-    connection = 'sqlite:///' + embedded.replace(/%/g, '%25').replace(/\?/g, '%3F');
-    connectionSource = 'default';
-    const dirs = searchDirs(roots).join(', ');
-    warnings.push(
-      paths.length === 0
-        ? `no config file found (looked for heat.conf and ${PROG}.conf in ${dirs}); using the embedded SQLite ` +
-            `database at ${embedded}`
-        : `no [database] connection in ${paths.join(', ')}; using the embedded SQLite database at ${embedded}`,
-    );
-  } else {
-    if (conn.text.trim() === '') throw new ConfigError(emptyConnection(conn.origin));
-    connection = conn.text;
-    connectionSource = sourceLabel(conn.origin);
-  }
-
   const logFileText = read(OPTIONS.logFile)?.text ?? '';
   const logDirText = read(OPTIONS.logDir)?.text ?? '';
   // oslo.log: log_dir + log_file (an absolute log_file wins), log_dir alone: <log_dir>/<prog>.log
@@ -135,13 +118,37 @@ export function loadHeatConfig(src: ConfigSources): HeatConfig {
       ? resolve(src.cwd, logDirText, `${PROG}.log`)
       : null;
 
-  const database = {
-    connection,
-    connectionSource,
-    maxRetries: integer(OPTIONS.maxRetries),
-    retryInterval: integer(OPTIONS.retryInterval),
-    lockTimeout: integer(OPTIONS.lockTimeout),
-  };
+  const maxRetries = integer(OPTIONS.maxRetries);
+  const retryInterval = integer(OPTIONS.retryInterval);
+  const lockTimeout = integer(OPTIONS.lockTimeout);
+  const lockWaitTimeout = integer(OPTIONS.lockWaitTimeout);
+  const debug = boolean(OPTIONS.debug);
+  const verbose = boolean(OPTIONS.verbose);
+
+  // The connection last: a bad value of another option is the more precise error.
+  const embedded = join(src.cwd, EMBEDDED_DB_FILE);
+  let connection: string;
+  let connectionSource: string;
+  const conn = read(OPTIONS.connection);
+  if (conn === undefined) {
+    // The embedded default only when nothing at all was configured: a config mount that came up
+    // empty must not "succeed" by migrating a throwaway file (issue 9).
+    const given = configuredButNoConnection(src, dirGiven, paths);
+    if (given) throw new ConfigError(given);
+    connection = 'sqlite:///' + embedded.replace(/%/g, '%25').replace(/\?/g, '%3F');
+    connectionSource = 'default';
+    const dirs = searchDirs(roots).join(', ');
+    warnings.push(
+      `no config file found (looked for heat.conf and ${PROG}.conf in ${dirs}); using the embedded SQLite ` +
+        `database at ${embedded}`,
+    );
+  } else {
+    if (conn.text.trim() === '') throw new ConfigError(emptyConnection(conn.origin));
+    connection = conn.text;
+    connectionSource = sourceLabel(conn.origin);
+  }
+
+  const database = { connection, connectionSource, maxRetries, retryInterval, lockTimeout, lockWaitTimeout };
   const masked = (): object => ({ ...database, connection: maskUrl(database.connection) });
   Object.defineProperty(database, 'toJSON', { value: masked });
   Object.defineProperty(database, Symbol.for('nodejs.util.inspect.custom'), { value: masked });
@@ -150,8 +157,8 @@ export function loadHeatConfig(src: ConfigSources): HeatConfig {
   const config = {
     database,
     authEncryptionKey,
-    debug: boolean(OPTIONS.debug),
-    verbose: boolean(OPTIONS.verbose),
+    debug,
+    verbose,
     logFile,
     configFiles: paths,
     warnings,
@@ -160,6 +167,32 @@ export function loadHeatConfig(src: ConfigSources): HeatConfig {
   // The key is a secret: keep it out of JSON.stringify / util.inspect of the whole config.
   Object.defineProperty(config, 'authEncryptionKey', { value: authEncryptionKey, enumerable: false });
   return deepFreeze(config);
+}
+
+const HOW_TO_SET =
+  'set [database] connection (e.g. mysql+pymysql://heat:PASSWORD@db.example/heat) in heat.conf, or OS_DATABASE__CONNECTION';
+
+/**
+ * Why a configuration that names something but yields no connection is an error, or undefined
+ * when nothing was configured at all (no file given or found, no `OS_<GROUP>__<OPTION>` variable).
+ * `OS_AUTH_URL`-style client variables (no `__`) are not oslo.config's and do not count.
+ */
+function configuredButNoConnection(src: ConfigSources, dirGiven: boolean, paths: readonly string[]): string | undefined {
+  const fix = (p: string): string => fixPath(p, src.homeDir, src.cwd);
+  const named: string[] = [];
+  const givenFiles = (src.configFiles ?? []).map(fix);
+  if (givenFiles.length) named.push(`--config-file ${givenFiles.join(', ')}`);
+  const dir = dirGiven ? fix(src.configDir!) : undefined;
+  const inDir = (p: string): boolean => dir !== undefined && p.startsWith(`${dir}/`);
+  if (dir !== undefined) {
+    named.push(`--config-dir ${dir}${paths.some(inDir) ? '' : ' (it has no *.conf file: did the config mount come up empty?)'}`);
+  }
+  const envVars = Object.keys(src.env).filter((k) => /^OS_[A-Z0-9_]+__[A-Z0-9_]+$/.test(k) && src.env[k] !== undefined);
+  if (envVars.length) named.push(`environment ${envVars.sort().join(', ')}`);
+  const found = paths.filter((p) => !givenFiles.includes(p) && !inDir(p));
+  if (found.length) named.push(`${found.join(', ')} (found by the default search)`);
+  if (!named.length) return undefined;
+  return `no [database] connection in what was given: ${named.join('; ')}; ${HOW_TO_SET} (the embedded SQLite default applies only when nothing at all is configured)`;
 }
 
 /** "mysql://heat:***@db/heat (from /etc/heat/heat.conf:[database] connection)", for logs. */
@@ -185,12 +218,12 @@ export function maskUrl(url: string): string {
 }
 
 function emptyConnection(o: Origin): string {
-  const fix = 'set it or remove the line to use the embedded default';
+  const fix = 'set it to a database URL (e.g. mysql+pymysql://heat:PASSWORD@db.example/heat)';
   switch (o.kind) {
     case 'file':
       return `[${o.group}] ${o.key} is empty in ${o.file} (line ${o.line}); ${fix}`;
     case 'env':
-      return `environment variable ${o.name} is empty; set it to a database URL or unset it to use the embedded default`;
+      return `environment variable ${o.name} is empty; set it to a database URL (e.g. mysql+pymysql://heat:PASSWORD@db.example/heat)`;
     default:
       return `${where(o)} is empty; give a database URL or leave the option out to use heat.conf`;
   }

@@ -74,6 +74,19 @@ export const OPTIONS = {
     secret: true,
     default: 'notgood but just long enough i t',
   },
+  /**
+   * Ours: how long one migration statement waits for a table or row lock another session holds
+   * (a running heat-engine's open transaction), in seconds: MySQL lock_wait_timeout and
+   * innodb_lock_wait_timeout, PostgreSQL lock_timeout. While DDL waits, every new query on that
+   * table queues behind it, so the wait is short by default.
+   */
+  lockWaitTimeout: {
+    group: 'database',
+    name: 'lock_wait_timeout',
+    type: 'integer',
+    default: '30',
+    min: { value: 1, hint: 'use a number of seconds >= 1' },
+  },
   debug: { group: 'DEFAULT', name: 'debug', type: 'boolean', default: 'false' },
   /** Removed from oslo.log long ago, still found in old heat.conf files. */
   verbose: { group: 'DEFAULT', name: 'verbose', type: 'boolean', default: 'false' },

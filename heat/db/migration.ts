@@ -4,7 +4,7 @@
  * version lower than the current one is refused ("heat-manage never downgrades").
  */
 import { fileURLToPath } from 'node:url';
-import { ConnectionError, MigrateError, UsageError } from '../../migrate/errors.js';
+import { ConnectionError, InterruptedError, MigrateError, UsageError, describe } from '../../migrate/errors.js';
 import { loadRepository, type Repository } from '../../migrate/repository.js';
 import * as oslo from '../../migrate/oslo.js';
 import type { MigrateResult, RunOptions } from '../../migrate/api.js';
@@ -37,6 +37,23 @@ export interface DbOptions {
   readonly hooks?: RunOptions['hooks'];
   /** Sleep used between connection attempts (injectable for tests). */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** [database] lock_wait_timeout, ms. */
+  readonly lockWaitTimeoutMs?: number;
+  /** Stops the run (SIGTERM/SIGINT at the process edge). */
+  readonly signal?: AbortSignal;
+}
+
+/** Sleeps `ms`, or less when `signal` aborts first. */
+function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
 
 /** A db_sync version argument: an integer from INIT_VERSION to the latest; usage error otherwise. */
@@ -61,12 +78,16 @@ export function parseSyncVersion(value: string | undefined, latest: number): num
  * retry_interval; -1 retries forever). Authentication errors and unknown databases are not retried.
  */
 export async function withRetries<T>(o: DbOptions, fn: () => Promise<T>): Promise<T> {
-  const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const sleep = o.sleep ?? ((ms: number) => abortableSleep(ms, o.signal));
+  const stopped = (): InterruptedError | undefined =>
+    o.signal?.aborted ? new InterruptedError(`${describe(o.signal.reason)} while waiting for the database; nothing was applied`, o.signal.reason) : undefined;
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
     } catch (e) {
       if (!(e instanceof ConnectionError) || !e.retryable) throw e;
+      const stop = stopped();
+      if (stop) throw stop;
       if (o.maxRetries !== -1 && attempt > o.maxRetries) {
         throw new ConnectionError(
           `${e.message}; gave up after ${attempt} attempts ([database] max_retries = ${o.maxRetries}, retry_interval = ${o.retryIntervalS} s)`,
@@ -79,6 +100,11 @@ export async function withRetries<T>(o: DbOptions, fn: () => Promise<T>): Promis
         `database not reachable (attempt ${attempt}${o.maxRetries === -1 ? '' : ` of ${o.maxRetries + 1}`}): ${e.message}; retrying in ${o.retryIntervalS} s`,
       );
       await sleep(o.retryIntervalS * 1000);
+      const late = stopped();
+      if (late) {
+        o.logger.warn(late.message);
+        throw late;
+      }
     }
   }
 }
@@ -91,6 +117,8 @@ function runOptions(o: DbOptions): oslo.SyncOptions {
     logSql: o.logSql,
     onStep: o.onStep,
     hooks: o.hooks,
+    lockWaitTimeoutMs: o.lockWaitTimeoutMs,
+    signal: o.signal,
   };
 }
 

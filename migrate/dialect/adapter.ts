@@ -10,6 +10,7 @@
 import type { DataSourceOptions } from 'typeorm';
 import type { DialectName, Logger, Row } from '../script/contract.js';
 import type { ParsedUrl } from '../url.js';
+import type { GuardProbe } from '../guard.js';
 
 /** Anything that runs SQL with `?` placeholders (a session, a transaction, a second connection). */
 export interface Queryable {
@@ -34,14 +35,19 @@ export interface ConnectOptions {
   readonly applicationName?: string;
   /** User name when the URL has none (PostgreSQL, like libpq: the OS user). */
   readonly defaultUser?: string;
+  /** Logs waits the driver does itself (SQLite's write lock). */
+  readonly logger?: Logger;
+  /** Ends waits the driver does itself (SQLite's write lock) when aborted. */
+  readonly signal?: AbortSignal;
 }
 
 /**
  * What an error means, as far as the core cares: `busy` (SQLite write lock), `not-ready` (a
  * Galera node not serving), `lost` (the connection died under a statement), `unreachable`
- * (connecting failed; retry later), `auth`, `no-database`, `missing-table`; undefined: anything else.
+ * (connecting failed; retry later), `auth`, `no-database`, `missing-table`, `lock-wait-timeout`
+ * (a statement gave up waiting for another session's table or row lock); undefined: anything else.
  */
-export type ErrorKind = 'busy' | 'not-ready' | 'lost' | 'unreachable' | 'auth' | 'no-database' | 'missing-table';
+export type ErrorKind = 'busy' | 'not-ready' | 'lost' | 'unreachable' | 'auth' | 'no-database' | 'missing-table' | 'lock-wait-timeout';
 
 /** How the run lock is taken (MySQL/MariaDB only; the others have one kind of lock). */
 export interface LockOptions {
@@ -113,6 +119,19 @@ export interface DialectAdapter {
   beforeStep(q: Queryable): Promise<void>;
   /** Inside a step's transaction before commit (SQLite: foreign_key_check). */
   beforeCommit(q: Queryable): Promise<void>;
+
+  /** This connection's id as other sessions see it (MySQL CONNECTION_ID(), PostgreSQL backend pid); undefined: none. */
+  sessionId(q: Queryable): Promise<number | undefined>;
+  /** Bounds every lock wait of this connection's statements (MySQL lock_wait_timeout + innodb_lock_wait_timeout, PostgreSQL lock_timeout). */
+  setLockWaitTimeout(q: Queryable, ms: number): Promise<void>;
+  /** Looks at and cancels this connection's statements from a second connection (absent on SQLite). */
+  readonly guard?: GuardProbe;
+  /**
+   * A better message than the driver's for a failed statement, when the adapter has one (MySQL: a
+   * statement larger than max_allowed_packet, which the client may see as a lost connection;
+   * SQLite: which file). `bytes`: the statement's size with its parameters.
+   */
+  explain?(err: unknown, url: ParsedUrl, bytes: number): string | undefined;
 }
 
 export interface BumpArgs {
@@ -155,4 +174,9 @@ export function connectTimeoutMs(u: ParsedUrl): number {
 export function driverError(e: unknown): { code?: string; errno?: number; message: string } {
   const x = e as { code?: string; errno?: number; message?: string; cause?: { code?: string; errno?: number } };
   return { code: x?.cause?.code ?? x?.code, errno: x?.cause?.errno ?? x?.errno, message: String(x?.message ?? e) };
+}
+
+/** The table a statement works on, for messages: `ALTER TABLE stack ...` -> `stack`. */
+export function tableOf(sql: string): string | undefined {
+  return /\b(?:ALTER\s+TABLE|UPDATE|INSERT\s+INTO|DELETE\s+FROM|INDEX\s+[`"\w$]+\s+ON|DROP\s+TABLE)\s+[`"]?([\w$]+)/i.exec(sql)?.[1];
 }

@@ -15,8 +15,9 @@ import { readFileSync } from 'node:fs';
 import { MigrateError } from '../errors.js';
 import type { Row } from '../script/contract.js';
 import type { ParsedUrl } from '../url.js';
-import { connectTimeoutMs, driverError, type BumpArgs, type DialectAdapter, type ErrorKind, type LockOptions, type Queryable, type RawQuery } from './adapter.js';
+import { connectTimeoutMs, driverError, tableOf, type BumpArgs, type DialectAdapter, type ErrorKind, type LockOptions, type Queryable, type RawQuery } from './adapter.js';
 import { RowLock } from './row-lock.js';
+import type { GuardProbe, LockBlocker } from '../guard.js';
 
 /** MySQLdb/PyMySQL-style ssl parameters: ssl_ca, ssl_cert, ssl_key (files), or ssl=true. */
 function ssl(u: ParsedUrl) {
@@ -58,6 +59,8 @@ export class MysqlAdapter implements DialectAdapter {
   private galera = false;
   private lockName?: string;
   private rowLock?: RowLock;
+  /** The server's max_allowed_packet, read at prepare (the migration connection). */
+  private maxPacket?: number;
 
   quote = (id: string) => `\`${id.replace(/`/g, '``')}\``;
 
@@ -91,7 +94,10 @@ export class MysqlAdapter implements DialectAdapter {
     if (code === 'ER_ACCESS_DENIED_ERROR' || /Access denied/i.test(message)) return 'auth';
     if (code === 'ER_BAD_DB_ERROR') return 'no-database';
     if (errno === 1146 || /ER_NO_SUCH_TABLE/.test(message)) return 'missing-table';
-    if (code === 'PROTOCOL_CONNECTION_LOST') return 'lost';
+    // The connection was already gone when the statement was sent (KILL CONNECTION, a restart
+    // between two statements): mysql2 says so by message only.
+    if (code === 'PROTOCOL_CONNECTION_LOST' || /Can't add new command when connection is in closed state/.test(message)) return 'lost';
+    if (errno === 1205) return 'lock-wait-timeout'; // lock_wait_timeout (metadata) or innodb_lock_wait_timeout (rows)
     if (code === 'ER_CON_COUNT_ERROR' || errno === 1040) return 'unreachable';
     return undefined;
   }
@@ -129,6 +135,8 @@ export class MysqlAdapter implements DialectAdapter {
   }
 
   async prepare(q: Queryable) {
+    const [packet] = await q.query('SELECT @@max_allowed_packet AS n');
+    if (packet?.n != null) this.maxPacket = Number(packet.n);
     const [row] = await q.query("SHOW VARIABLES LIKE 'wsrep_on'");
     this.galera = String(row?.Value ?? row?.value ?? '').toUpperCase() === 'ON';
     if (this.galera) await q.query('SET SESSION wsrep_sync_wait = 1');
@@ -175,4 +183,81 @@ export class MysqlAdapter implements DialectAdapter {
   }
   async beforeStep() {}
   async beforeCommit() {}
+
+  async sessionId(q: Queryable) {
+    const [r] = await q.query('SELECT CONNECTION_ID() AS id');
+    return Number(r?.id);
+  }
+
+  async setLockWaitTimeout(q: Queryable, ms: number) {
+    const s = Math.max(1, Math.ceil(ms / 1000));
+    await q.query(`SET SESSION lock_wait_timeout = ${s}, SESSION innodb_lock_wait_timeout = ${s}`);
+  }
+
+  /**
+   * A statement larger than max_allowed_packet: the server answers with error 1153 and closes the
+   * connection, and the client sees either, at random. It is not a lost connection.
+   */
+  explain(e: unknown, _u: ParsedUrl, bytes: number): string | undefined {
+    const { code, errno } = driverError(e);
+    const tooBig = this.maxPacket !== undefined && bytes > this.maxPacket;
+    if (errno !== 1153 && !(tooBig && (this.classify(e) === 'lost' || ['ECONNRESET', 'EPIPE'].includes(code ?? '')))) return undefined;
+    const mb = (n: number) => `${(n / 1048576).toFixed(1)} MB`;
+    return (
+      `the statement (${mb(bytes)}) is larger than the server's max_allowed_packet${this.maxPacket !== undefined ? ` (${mb(this.maxPacket)})` : ''} and the server refused it: ` +
+      'raise max_allowed_packet on the server (my.cnf [mysqld] max_allowed_packet = 256M, or SET GLOBAL max_allowed_packet) and run again'
+    );
+  }
+
+  readonly guard: GuardProbe = {
+    blockerNoun: 'connection',
+    // Metadata locks: the waiter's processlist state says so; the holders are the sessions with an
+    // open transaction in this database (MariaDB without metadata_lock_info cannot tell which
+    // table each holds). Row locks: INNODB_LOCK_WAITS names the blocking transaction.
+    async lockWait(aux, id) {
+      const [me] = await aux.query(
+        `SELECT p.STATE AS state, p.TIME AS s, p.INFO AS info, t.trx_id AS trx, t.trx_state AS trx_state
+           FROM information_schema.PROCESSLIST p LEFT JOIN information_schema.INNODB_TRX t ON t.trx_mysql_thread_id = p.ID
+          WHERE p.ID = ?`,
+        [id],
+      );
+      if (!me) return undefined;
+      const cols = `t.trx_mysql_thread_id AS id, p.USER AS user, p.HOST AS host, TIMESTAMPDIFF(SECOND, t.trx_started, NOW()) AS open_s,
+          p.COMMAND AS command, LEFT(COALESCE(p.INFO, t.trx_query), 100) AS query`;
+      const blockers = (rows: Record<string, unknown>[]): LockBlocker[] =>
+        rows.map((r) => ({
+          id: Number(r.id),
+          user: r.user == null ? undefined : String(r.user),
+          host: r.host == null ? undefined : String(r.host),
+          openS: r.open_s == null ? undefined : Number(r.open_s),
+          query: r.query == null ? undefined : String(r.query).replace(/\s+/g, ' '),
+          state: r.command === 'Sleep' ? 'idle in transaction' : undefined,
+        }));
+      if (/metadata lock/i.test(String(me.state ?? ''))) {
+        const rows = await aux.query(
+          `SELECT ${cols} FROM information_schema.INNODB_TRX t JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id
+            WHERE t.trx_mysql_thread_id <> ? AND p.DB = DATABASE() ORDER BY t.trx_started LIMIT 10`,
+          [id],
+        );
+        return { what: `the metadata lock of table ${tableOf(String(me.info ?? '')) ?? '(see the statement)'}`, waitedS: Number(me.s ?? 0), blockers: blockers(rows) };
+      }
+      if (me.trx_state === 'LOCK WAIT' && me.trx != null) {
+        const rows = await aux.query(
+          `SELECT l.lock_table AS lock_table, ${cols}
+             FROM information_schema.INNODB_LOCK_WAITS w
+             JOIN information_schema.INNODB_LOCKS l ON l.lock_id = w.requested_lock_id
+             JOIN information_schema.INNODB_TRX t ON t.trx_id = w.blocking_trx_id
+             JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id
+            WHERE w.requesting_trx_id = ?`,
+          [me.trx],
+        );
+        const table = String(rows[0]?.lock_table ?? '').replace(/^`[^`]*`\./, '').replace(/`/g, '') || tableOf(String(me.info ?? ''));
+        return { what: `a row lock on ${table ?? 'a table'}`, waitedS: Number(me.s ?? 0), blockers: blockers(rows) };
+      }
+      return undefined;
+    },
+    async cancel(aux, id) {
+      await aux.query(`KILL QUERY ${Number(id)}`);
+    },
+  };
 }

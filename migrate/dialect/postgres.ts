@@ -9,7 +9,8 @@ import { InvalidUrlError } from '../errors.js';
 import type { Row } from '../script/contract.js';
 import { toPositional } from '../sql.js';
 import type { ParsedUrl } from '../url.js';
-import { connectTimeoutMs, driverError, type ConnectOptions, type DialectAdapter, type ErrorKind, type Queryable, type RawQuery } from './adapter.js';
+import { connectTimeoutMs, driverError, tableOf, type ConnectOptions, type DialectAdapter, type ErrorKind, type Queryable, type RawQuery } from './adapter.js';
+import type { GuardProbe } from '../guard.js';
 
 function lockKeys(key: string): [number, number] {
   const h = createHash('sha1').update(`migrate:${key}`).digest();
@@ -88,7 +89,14 @@ export class PostgresAdapter implements DialectAdapter {
     if (code === '28P01' || code === '28000' || /password authentication failed/i.test(message)) return 'auth';
     if (code === '3D000') return 'no-database';
     if (code === '42P01') return 'missing-table';
-    if (code === '57P01' || code === '57P02' || /Connection terminated|server closed the connection/i.test(message)) return 'lost';
+    if (
+      code === '57P01' ||
+      code === '57P02' ||
+      /Connection terminated|server closed the connection|Client has encountered a connection error and is not queryable|terminating connection due to administrator command/i.test(message)
+    ) {
+      return 'lost';
+    }
+    if (code === '55P03') return 'lock-wait-timeout'; // lock_timeout
     if (code === '57P03' || code === '53300' || /timeout expired|the database system is (starting up|shutting down)/i.test(message)) return 'unreachable';
     return undefined;
   }
@@ -145,4 +153,49 @@ export class PostgresAdapter implements DialectAdapter {
   assertLocked() {}
   async beforeStep() {}
   async beforeCommit() {}
+
+  async sessionId(q: Queryable) {
+    const [r] = await q.query('SELECT pg_backend_pid() AS id');
+    return Number(r?.id);
+  }
+
+  async setLockWaitTimeout(q: Queryable, ms: number) {
+    await q.query(`SET lock_timeout = ${Math.max(1, Math.round(ms))}`);
+  }
+
+  readonly guard: GuardProbe = {
+    blockerNoun: 'backend pid',
+    async lockWait(aux, pid) {
+      const [me] = await aux.query(
+        `SELECT a.wait_event_type AS type, EXTRACT(EPOCH FROM now() - a.query_start)::int AS s, a.query AS q,
+                (SELECT string_agg(DISTINCT COALESCE(l.relation::regclass::text, l.locktype), ', ') FROM pg_locks l WHERE l.pid = a.pid AND NOT l.granted) AS what
+           FROM pg_stat_activity a WHERE a.pid = ?`,
+        [pid],
+      );
+      if (!me || me.type !== 'Lock') return undefined;
+      const rows = await aux.query(
+        `SELECT b.pid AS id, b.usename AS user, b.client_addr::text AS host, EXTRACT(EPOCH FROM now() - b.xact_start)::int AS open_s,
+                b.state AS state, left(regexp_replace(b.query, '\\s+', ' ', 'g'), 100) AS query
+           FROM pg_stat_activity b WHERE b.pid = ANY(pg_blocking_pids(?)) ORDER BY b.xact_start`,
+        [pid],
+      );
+      const what = String(me.what ?? '');
+      return {
+        what: /^(transactionid|tuple)/.test(what) ? `a row lock on ${tableOf(String(me.q ?? '')) ?? 'a table'}` : `a lock on ${what || 'a table'}`,
+        waitedS: Number(me.s ?? 0),
+        blockers: rows.map((r) => ({
+          id: Number(r.id),
+          user: r.user == null ? undefined : String(r.user),
+          host: r.host == null ? 'local socket' : String(r.host).replace(/\/(32|128)$/, ''),
+          openS: r.open_s == null ? undefined : Number(r.open_s),
+          // An idle-in-transaction session's query is the last one it ran.
+          query: r.state === 'active' && r.query != null ? String(r.query) : undefined,
+          state: r.state == null ? undefined : `${String(r.state)}${r.query != null && r.state !== 'active' ? ` (last: ${String(r.query)})` : ''}`,
+        })),
+      };
+    },
+    async cancel(aux, pid) {
+      await aux.query('SELECT pg_cancel_backend(?)', [pid]);
+    },
+  };
 }

@@ -9,7 +9,7 @@
  */
 import type { Database } from 'better-sqlite3';
 import { MigrateError } from '../errors.js';
-import type { Row } from '../script/contract.js';
+import type { Logger, Row } from '../script/contract.js';
 import type { ParsedUrl } from '../url.js';
 import { driverError, type ConnectOptions, type DialectAdapter, type ErrorKind, type Queryable, type RawQuery } from './adapter.js';
 
@@ -19,6 +19,9 @@ async function violations(q: Queryable): Promise<Map<string, number>> {
   for (const r of await q.query('PRAGMA foreign_key_check')) m.set(String(r.table), (m.get(String(r.table)) ?? 0) + 1);
   return m;
 }
+
+/** The longest the driver itself may block waiting for the write lock (see wrap). */
+const BUSY_SLICE_MS = 100;
 
 /** The busy timeout: the URL's `timeout` (seconds, as pysqlite's) wins over the lock timeout. */
 function busyTimeoutMs(u: ParsedUrl, o: ConnectOptions): number {
@@ -37,24 +40,74 @@ export class SqliteAdapter implements DialectAdapter {
   private baseline?: Map<string, number>;
   quote = (id: string) => `"${id.replace(/"/g, '""')}"`;
 
+  /** How this connection waits for another writer (set by connect/typeormOptions). */
+  private wait: { timeoutMs: number; file: string; logger?: Logger; signal?: AbortSignal } = { timeoutMs: 120000, file: ':memory:' };
+
   async connect(u: ParsedUrl, o: ConnectOptions) {
     const Sqlite = (await import('better-sqlite3')).default;
-    const db = new Sqlite(u.database ?? ':memory:', { timeout: busyTimeoutMs(u, o) });
+    this.wait = { timeoutMs: busyTimeoutMs(u, o), file: u.database ?? ':memory:', logger: o.logger, signal: o.signal };
+    const db = new Sqlite(this.wait.file, { timeout: BUSY_SLICE_MS });
     return { raw: this.wrap(db), close: async () => void db.close() };
   }
 
   typeormOptions(u: ParsedUrl, o: ConnectOptions) {
-    return { type: 'better-sqlite3' as const, database: u.database ?? ':memory:', timeout: busyTimeoutMs(u, o) };
+    this.wait = { timeoutMs: busyTimeoutMs(u, o), file: u.database ?? ':memory:', logger: o.logger, signal: o.signal };
+    return { type: 'better-sqlite3' as const, database: this.wait.file, timeout: BUSY_SLICE_MS };
   }
 
+  /**
+   * SQLite waits for another process's write lock inside the driver, synchronously: a long busy
+   * timeout would block the event loop (no log line, no signal handled). So the driver waits at
+   * most BUSY_SLICE_MS per attempt and this retries until the timeout, logging every few seconds
+   * and giving up when the run is stopped (a statement that got SQLITE_BUSY did nothing).
+   */
   wrap(db: unknown): RawQuery {
-    return async (sql, params) => {
+    (db as Database).pragma(`busy_timeout = ${BUSY_SLICE_MS}`);
+    const once = (sql: string, params: readonly unknown[]) => {
       const stmt = (db as Database).prepare(sql);
       const args = (params as unknown[]).map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
       if (stmt.reader) return { rows: stmt.all(...args) as Row[], affected: 0 };
       return { rows: [], affected: stmt.run(...args).changes };
     };
+    return async (sql, params) => {
+      const w = this.wait;
+      const t0 = Date.now();
+      const every = Math.min(5000, Math.max(1000, Math.round(w.timeoutMs / 3)));
+      let nextLog = t0 + every;
+      for (;;) {
+        try {
+          return once(sql, params);
+        } catch (e) {
+          if (this.classify(e) !== 'busy' || Date.now() - t0 >= w.timeoutMs || w.signal?.aborted) throw e;
+        }
+        if (Date.now() >= nextLog) {
+          nextLog += every;
+          const s = Math.round((Date.now() - t0) / 1000);
+          w.logger?.warn(
+            { file: w.file, waitedS: s },
+            `waiting ${s} s for the SQLite write lock on ${w.file} (another process is writing to it); giving up after ${Math.round(w.timeoutMs / 1000)} s`,
+          );
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
   }
+
+  /** Errors name the file; a file that is not SQLite says what to check. */
+  explain(e: unknown, u: ParsedUrl): string | undefined {
+    const { code, message } = driverError(e);
+    if (code === 'SQLITE_NOTADB') {
+      return `SQLite database ${u.database}: file is not a database: the file exists but is not SQLite (or is encrypted or damaged); check that [database] connection names the right file`;
+    }
+    return `SQLite database ${u.database}: ${message.split('\n')[0]}`;
+  }
+
+  /** No other session can see or cancel a statement: the core checks for a stop between statements. */
+  async sessionId() {
+    return undefined;
+  }
+  /** The write lock is the migration lock here (its busy timeout is the migration lock timeout). */
+  async setLockWaitTimeout() {}
 
   classify(e: unknown): ErrorKind | undefined {
     const { code, message } = driverError(e);
@@ -79,6 +132,23 @@ export class SqliteAdapter implements DialectAdapter {
 
   async prepare(q: Queryable) {
     await q.query('PRAGMA foreign_keys = OFF');
+    // Refuse a database that cannot be written before the first step (a read-only file or
+    // directory: SQLite says so only at the first write, deep inside a step): a write, rolled back.
+    await q.query('BEGIN IMMEDIATE');
+    try {
+      await q.query('CREATE TABLE migrate_write_check (x INTEGER)');
+    } catch (e) {
+      const { code, message } = driverError(e);
+      if (/^SQLITE_(READONLY|CANTOPEN|IOERR|PERM)/.test(code ?? '')) {
+        throw new MigrateError(
+          `SQLite database ${this.wait.file} cannot be written (${message.replace(/^SQLite database [^:]*: /, '').replace(/ \[SQL:.*$/, '')}): ` +
+            'run as a user that may write the file and its directory (SQLite writes a journal next to it), or fix their permissions; nothing was applied',
+        );
+      }
+      throw e;
+    } finally {
+      await q.query('ROLLBACK');
+    }
   }
   /** No run lock: BEGIN IMMEDIATE serialises each step. */
   async tryLock() {

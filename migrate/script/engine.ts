@@ -17,6 +17,8 @@ export interface EngineOptions {
   readonly preview?: { sql: string[]; notes: string[] };
   /** Throw after this many statements (test hook, MIGRATE_TEST_ABORT). */
   readonly abortAfter?: number;
+  /** A stop request: once aborted, the script's next statement throws instead of running. */
+  readonly signal?: AbortSignal;
 }
 
 const READ = /^\s*(SELECT|WITH|SHOW|PRAGMA\s+\w+\s*(\(|$)|EXPLAIN|DESC)/i;
@@ -28,6 +30,13 @@ export function isRead(sql: string): boolean {
 }
 
 export class TestAbort extends Error {}
+
+/** Thrown instead of running a statement once the run was asked to stop. */
+export class StopRequested extends Error {
+  constructor(readonly reason: unknown) {
+    super(`stop requested (${reason instanceof Error ? reason.message : String(reason)}): statement not run`);
+  }
+}
 
 /** Parses MIGRATE_TEST_ABORT=<to-version>:<k> for the given step. */
 export function abortAfterFor(env: string | undefined, to: number): number | undefined {
@@ -51,6 +60,7 @@ export async function makeEngine(o: EngineOptions): Promise<MigrateEngine> {
     if (o.preview && o.preview.notes.length === 0 && /^\s*SELECT/i.test(sql)) {
       o.preview.notes.push('this step reads data; the statements shown after this point depend on what the reads returned from the current database');
     }
+    if (o.signal?.aborted) throw new StopRequested(o.signal.reason);
     const r = await run();
     count++;
     if (o.abortAfter !== undefined && count >= o.abortAfter) {

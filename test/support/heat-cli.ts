@@ -33,6 +33,15 @@ export interface HeatOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Kill the child (SIGKILL) after this long; default 120 s. */
   readonly timeoutMs?: number;
+  /** Do not add `--config-file <empty>`: the args say everything (config-mount tests). */
+  readonly bare?: boolean;
+  /** Working directory (default: the sandbox). */
+  readonly cwd?: string;
+  /** Run as this user (root only). */
+  readonly uid?: number;
+  readonly gid?: number;
+  /** A command to run heat-manage under, e.g. ['unshare', '--pid', '--fork', ...]: it gets node and the args. */
+  readonly wrap?: readonly string[];
 }
 
 export interface HeatResult {
@@ -93,10 +102,14 @@ function childEnv(o: HeatOptions): Record<string, string> {
 export function startHeat(args: readonly string[], o: HeatOptions = {}): HeatProcess {
   const { dir, conf } = sandboxDir();
   const t0 = performance.now();
-  const child = spawn(process.execPath, [HEAT_MANAGE, '--config-file', conf, ...args], {
-    cwd: dir,
+  const argv = [process.execPath, HEAT_MANAGE, ...(o.bare ? [] : ['--config-file', conf]), ...args];
+  const cmd = [...(o.wrap ?? []), ...argv];
+  const child = spawn(cmd[0]!, cmd.slice(1), {
+    cwd: o.cwd ?? dir,
     env: childEnv(o),
     stdio: ['ignore', 'pipe', 'pipe'],
+    uid: o.uid,
+    gid: o.gid,
   });
   let stdout = '';
   let stderr = '';

@@ -61,6 +61,9 @@ function fixture(name: string, dir: string): string {
   return p;
 }
 
+/** For tests about other options: the connection comes from the environment. */
+const DB_ENV = { OS_DATABASE__CONNECTION: 'sqlite:///unit.db' };
+
 function load(s: { home: string; etc: string; cwd: string }, more: Partial<ConfigSources> = {}): HeatConfig {
   return loadHeatConfig({ env: {}, homeDir: s.home, etcDir: s.etc, cwd: s.cwd, ...more });
 }
@@ -270,7 +273,7 @@ describe('deprecated names of [database] connection', () => {
   test('[database] reconnect_interval and sql_max_retries', () => {
     const s = sandbox();
     const f = write(join(s.root, 'a.conf'), '[database]\nreconnect_interval = 3\nsql_max_retries = 4\n');
-    const cfg = load(s, { configFiles: [f] });
+    const cfg = load(s, { configFiles: [f], env: DB_ENV });
     assert.equal(cfg.database.retryInterval, 3);
     assert.equal(cfg.database.maxRetries, 4);
   });
@@ -336,7 +339,7 @@ describe('precedence: defaults < files < --config-dir < environment < command li
   test('command-line flags left undefined do not override', () => {
     const s = sandbox();
     const f = write(join(s.root, 'a.conf'), '[DEFAULT]\ndebug = true\nverbose = on\n');
-    const cfg = load(s, { configFiles: [f], cliOverrides: { debug: undefined } });
+    const cfg = load(s, { configFiles: [f], cliOverrides: { debug: undefined }, env: DB_ENV });
     assert.equal(cfg.debug, true);
     assert.equal(cfg.verbose, true);
   });
@@ -396,16 +399,18 @@ describe('default search (no --config-file), as oslo.config does for project hea
     const s = sandbox();
     write(join(s.etc, 'heat', 'heat.conf'), '[database]\nconnection = sqlite:///default.db\n');
     const given = write(join(s.root, 'given.conf'), '[database]\nmax_retries = 5\n');
-    const cfg = load(s, { configFiles: [given] });
+    const cfg = load(s, { configFiles: [given], env: DB_ENV });
     assert.deepEqual(cfg.configFiles, [given]);
-    assert.equal(cfg.database.connectionSource, 'default');
+    assert.equal(cfg.database.connectionSource, 'env OS_DATABASE__CONNECTION');
+    // Without the environment: an error naming the given file, not the default one's connection.
+    assert.match(configError(() => load(s, { configFiles: [given] })), new RegExp(`^no \\[database\\] connection in what was given: --config-file ${given};`));
   });
 
   test('relative and ~ paths: against the working directory and the home directory', () => {
     const s = sandbox();
     const rel = write(join(s.cwd, 'rel.conf'), '[DEFAULT]\ndebug = 1\n');
     const home = write(join(s.home, 'h.conf'), '[DEFAULT]\nverbose = 1\n');
-    const cfg = load(s, { configFiles: ['rel.conf', '~/h.conf'] });
+    const cfg = load(s, { configFiles: ['rel.conf', '~/h.conf'], env: DB_ENV });
     assert.deepEqual(cfg.configFiles, [rel, home]);
     assert.equal(cfg.debug, true);
     assert.equal(cfg.verbose, true);
@@ -427,14 +432,36 @@ describe('the embedded default database', () => {
     assert.ok(cfg.warnings[0]!.endsWith(`using the embedded SQLite database at ${file}`));
   });
 
-  test('config files without a connection: the warning names them', () => {
+  test('config files without a connection: an error naming them, not the embedded default (issue 9)', () => {
     const s = sandbox();
     const f = write(join(s.root, 'a.conf'), '[DEFAULT]\ndebug = true\n');
-    const cfg = load(s, { configFiles: [f] });
-    assert.equal(cfg.database.connectionSource, 'default');
-    assert.deepEqual(cfg.warnings, [
-      `no [database] connection in ${f}; using the embedded SQLite database at ${join(s.cwd, 'heat.sqlite')}`,
-    ]);
+    const msg = configError(() => load(s, { configFiles: [f] }));
+    assert.ok(msg.startsWith(`no [database] connection in what was given: --config-file ${f}; set [database] connection`), msg);
+    assert.match(msg, /OS_DATABASE__CONNECTION/);
+  });
+
+  test('an empty --config-dir (a mount that came up empty): an error naming the directory', () => {
+    const s = sandbox();
+    const d = join(s.root, 'heat.conf.d');
+    mkdirSync(d);
+    write(join(d, 'README'), 'not a .conf file\n');
+    const msg = configError(() => load(s, { configDir: d }));
+    assert.ok(msg.includes(`--config-dir ${d} (it has no *.conf file: did the config mount come up empty?)`), msg);
+  });
+
+  test('an OS_<GROUP>__<OPTION> variable but no connection: an error naming the variable; OS_AUTH_URL does not count', () => {
+    const s = sandbox();
+    const msg = configError(() => load(s, { env: { OS_DEFAULT__DEBUG: 'true', OS_AUTH_URL: 'http://keystone' } }));
+    assert.ok(msg.includes('environment OS_DEFAULT__DEBUG;'), msg);
+    assert.ok(!msg.includes('OS_AUTH_URL'), msg);
+    assert.equal(load(s, { env: { OS_AUTH_URL: 'http://keystone', OS_PASSWORD: 'x' } }).database.connectionSource, 'default');
+  });
+
+  test('a heat.conf found by the default search without a connection: an error naming it', () => {
+    const s = sandbox();
+    const f = write(join(s.etc, 'heat', 'heat.conf'), '[DEFAULT]\ndebug = false\n');
+    const msg = configError(() => load(s));
+    assert.ok(msg.includes(`${f} (found by the default search)`), msg);
   });
 
   test("a working directory with '%', '?' and spaces still gives the right file", () => {
@@ -524,13 +551,13 @@ describe('bad input', () => {
     const a = write(join(s.root, 'a.conf'), '[DEFAULT]\ndebug = true\n\n[database]\nconnection =\n');
     assert.equal(
       configError(() => load(s, { configFiles: [a] })),
-      `[database] connection is empty in ${a} (line 5); set it or remove the line to use the embedded default`,
+      `[database] connection is empty in ${a} (line 5); set it to a database URL (e.g. mysql+pymysql://heat:PASSWORD@db.example/heat)`,
     );
     const b = write(join(s.root, 'b.conf'), '[DEFAULT]\nsql_connection = ""\n');
     assert.match(configError(() => load(s, { configFiles: [b] })), /^\[DEFAULT\] sql_connection is empty in /);
     assert.match(
       configError(() => load(s, { configFiles: [], env: { OS_DATABASE__CONNECTION: '' } })),
-      /^environment variable OS_DATABASE__CONNECTION is empty; .*unset it/,
+      /^environment variable OS_DATABASE__CONNECTION is empty; set it to a database URL/,
     );
     assert.match(
       configError(() => load(s, { configFiles: [], cliOverrides: { connection: ' ' } })),
@@ -553,7 +580,7 @@ describe('bad input', () => {
     ];
     for (const [text, expected] of cases) {
       const f = write(join(s.root, 'b.conf'), `[DEFAULT]\ndebug = ${text}\n`);
-      assert.equal(load(s, { configFiles: [f] }).debug, expected, text);
+      assert.equal(load(s, { configFiles: [f], env: DB_ENV }).debug, expected, text);
     }
     const f = write(join(s.root, 'b.conf'), '[DEFAULT]\n\ndebug = maybe\n');
     assert.equal(
@@ -575,10 +602,20 @@ describe('bad input', () => {
     assert.match(configError(() => load(s, { configFiles: [h] })), /:2: \[DEFAULT\] sql_retry_interval is -1; /);
   });
 
+  test('[database] lock_wait_timeout (issue 9): default 30, from a file or OS_DATABASE__LOCK_WAIT_TIMEOUT, at least 1', () => {
+    const s = sandbox();
+    assert.equal(load(s, { env: DB_ENV }).database.lockWaitTimeout, 30);
+    const f = write(join(s.root, 'w.conf'), '[database]\nlock_wait_timeout = 7\n');
+    assert.equal(load(s, { configFiles: [f], env: DB_ENV }).database.lockWaitTimeout, 7);
+    assert.equal(load(s, { configFiles: [f], env: { ...DB_ENV, OS_DATABASE__LOCK_WAIT_TIMEOUT: '3' } }).database.lockWaitTimeout, 3);
+    const z = write(join(s.root, 'z.conf'), '[database]\nlock_wait_timeout = 0\n');
+    assert.match(configError(() => load(s, { configFiles: [z], env: DB_ENV })), /:2: \[database\] lock_wait_timeout is 0; use a number of seconds >= 1/);
+  });
+
   test('a [__proto__] section does not pollute objects', () => {
     const s = sandbox();
     const f = write(join(s.root, 'p.conf'), '[__proto__]\npolluted = yes\n[constructor]\nprototype = x\n[DEFAULT]\n__proto__ = 1\n');
-    load(s, { configFiles: [f] });
+    load(s, { configFiles: [f], env: DB_ENV });
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
   });
 });
@@ -708,11 +745,13 @@ describe('etc/heat.conf.sample', () => {
     const f = join(s.root, 'sample.conf');
     copyFileSync(fileURLToPath(new URL('../../../etc/heat.conf.sample', import.meta.url)), f);
     chmodSync(f, 0o600);
-    const cfg = load(s, { configFiles: [f] });
-    assert.equal(cfg.database.connection, `sqlite:///${join(s.cwd, 'heat.sqlite')}`);
+    // Given with --config-file and without a connection: an error (issue 9), not the embedded default.
+    assert.match(configError(() => load(s, { configFiles: [f] })), /^no \[database\] connection in what was given: --config-file /);
+    const cfg = load(s, { configFiles: [f], env: DB_ENV });
+    assert.equal(cfg.database.connection, DB_ENV.OS_DATABASE__CONNECTION);
     assert.deepEqual(
-      [cfg.database.maxRetries, cfg.database.retryInterval, cfg.database.lockTimeout, cfg.debug, cfg.verbose, cfg.logFile],
-      [10, 10, 120, false, false, null],
+      [cfg.database.maxRetries, cfg.database.retryInterval, cfg.database.lockTimeout, cfg.database.lockWaitTimeout, cfg.debug, cfg.verbose, cfg.logFile],
+      [10, 10, 120, 30, false, false, null],
     );
   });
 });

@@ -74,6 +74,28 @@ describe('parseUrl: schemes and dialects', () => {
     });
   });
 
+  test("an unknown driver is refused as SQLAlchemy does: Can't load plugin, the known drivers, no password", () => {
+    for (const [url, plugin] of [
+      ['mysql+foo://heat:S3cret@db/heat', 'mysql.foo'],
+      ['mariadb+psycopg2://heat:S3cret@db/heat', 'mariadb.psycopg2'],
+      ['postgresql+pymysql://heat:S3cret@db/heat', 'postgresql.pymysql'],
+      ['sqlite+foo:///x.db', 'sqlite.foo'],
+      ['mysql+pymysql+x://heat:S3cret@db/heat', 'mysql.pymysql+x'],
+    ] as const) {
+      assert.throws(() => parseUrl(url), (e: unknown) => {
+        assert.ok(e instanceof InvalidUrlError);
+        const m = (e as Error).message;
+        assert.ok(m.startsWith(`Can't load plugin: sqlalchemy.dialects:${plugin} (unknown driver`), m);
+        assert.ok(!m.includes('S3cret') && !m.includes('\n'), m);
+        assert.match(m, /drivers: \w+, /);
+        return true;
+      });
+    }
+    for (const url of ['mysql+mysqlconnector://u@h/db', 'postgresql+psycopg://u@h/db', 'postgresql+pg8000://u@h/db', 'sqlite+pysqlite:///x.db']) {
+      assert.doesNotThrow(() => parseUrl(url), url);
+    }
+  });
+
   test("an unparsable URL: Could not parse SQLAlchemy URL from string 'not-a-url'", () => {
     assert.throws(() => parseUrl('not-a-url'), (e: unknown) => {
       assert.ok(e instanceof InvalidUrlError);
