@@ -85,9 +85,13 @@ async function io(e: MigrateEngine): Promise<Io> {
   };
 }
 
-/** The row's text: bytes decoded as strict UTF-8 (invalid bytes: the server's own conversion). */
-async function textOf(e: MigrateEngine, id: number, raw: unknown): Promise<string | null> {
-  if (raw === null || raw === undefined) return null;
+/**
+ * The row's text: bytes decoded as strict UTF-8 (invalid bytes: the server's own conversion).
+ * `bytes` is the stored length (undefined for NULL): MariaDB's CAST yields NULL for a value longer than
+ * max_allowed_packet, which is then read in pieces.
+ */
+async function textOf(e: MigrateEngine, how: Io, id: number, raw: unknown, bytes: number | undefined): Promise<string | null> {
+  if (raw === null || raw === undefined) return bytes === undefined ? null : readInPieces(e, how, id, bytes);
   if (!Buffer.isBuffer(raw)) return String(raw);
   try {
     return UTF8.decode(raw);
@@ -98,6 +102,24 @@ async function textOf(e: MigrateEngine, id: number, raw: unknown): Promise<strin
     const v = rows[0]?.template;
     return v === null || v === undefined ? null : Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
   }
+}
+
+/**
+ * A value longer than max_allowed_packet (MySQL): read as byte strings of whole characters, each
+ * well under the limit (a utf8mb4 character is at most 4 bytes), decoded one by one.
+ */
+async function readInPieces(e: MigrateEngine, how: Io, id: number, bytes: number): Promise<string> {
+  const chars = Math.max(1024, Math.floor((how.maxPacket - STATEMENT_OVERHEAD) / 4));
+  let out = '';
+  let got = 0;
+  for (let from = 1; got < bytes; from += chars) {
+    const rows = await e.query('SELECT CAST(SUBSTRING(template, ?, ?) AS BINARY) AS piece FROM raw_template WHERE id = ?', [from, chars, id]);
+    const piece = rows[0]?.piece;
+    if (!Buffer.isBuffer(piece) || piece.length === 0) throw new Error(`raw_template row id=${id} changed while it was being read`);
+    got += piece.length;
+    out += UTF8.decode(piece);
+  }
+  return out;
 }
 
 export async function rewriteTemplates(e: MigrateEngine, step: string, decide: Decide): Promise<void> {
@@ -120,10 +142,12 @@ export async function rewriteTemplates(e: MigrateEngine, step: string, decide: D
       bytes += len;
       upTo = Number(r.id);
     }
+    const stored = new Map<number, number>();
+    for (const r of sizes) if (r.len !== null && r.len !== undefined) stored.set(Number(r.id), Number(r.len));
     let rows: Row[] | null = await e.query(`SELECT id, ${how.column} AS template FROM raw_template WHERE id > ? AND id <= ? ORDER BY id`, [last, upTo]);
     for (const row of rows) {
       const id = Number(row.id);
-      const text = await textOf(e, id, row.template);
+      const text = await textOf(e, how, id, row.template, stored.get(id));
       row.template = null; // the bytes are no longer needed
       let next: string | null;
       try {
