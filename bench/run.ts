@@ -269,7 +269,7 @@ function caseRealistic(b: Backend, size: number, runs: number, o: { seed: number
       db.client(`${datasetSql(b, size, content).join(';\n')};\n`);
       const loadS = (Date.now() - t0) / 1000;
       const len = b === 'mysql' ? 'LENGTH' : 'OCTET_LENGTH';
-      const [sum, max] = db.value(`SELECT SUM(${len}(template)), MAX(${len}(template)) FROM raw_template`).split(/\s+/).map(Number);
+      const [sum, max] = db.value(`SELECT SUM(${len}(template)), MAX(${len}(template)) FROM raw_template`).split(/[\s|]+/).map(Number);
       templateMb = sum! / 1e6;
       maxTemplateMb = max! / 1e6;
       const heapFile = join(dir, 'heap.json');

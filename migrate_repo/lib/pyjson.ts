@@ -449,6 +449,7 @@ class Encoder {
     let b = this.room(len + 2);
     let p = this.p;
     b[p++] = C.QUOTE;
+    // A plain loop: a native copy of the plain prefix (regex + Buffer.write) measured slower here.
     for (let k = 0; k < len; k++) {
       const c = s.charCodeAt(k);
       if (c >= 0x20 && c <= 0x7e && c !== C.QUOTE && c !== C.BACKSLASH) {
