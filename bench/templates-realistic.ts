@@ -199,8 +199,9 @@ export function realisticTemplate(r: Rnd, o: { marker?: string; size?: number; s
     }
     // Cheap estimate first (bytes per resource measured on the last real text); the real text is
     // built only near the size.
+    // (A short text updates the estimate, so the next build is again only near the size.)
     const rough = perResource * resources.length;
-    if (perResource > 0 && rough < size * 0.9 && !(size > 200_000 && i % 50 === 0)) continue;
+    if (perResource > 0 && rough < size) continue;
     t = write(build(), style);
     perResource = t.length / resources.length;
     if (t.length >= size) break;
