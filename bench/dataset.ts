@@ -7,6 +7,15 @@
  */
 import type { Backend } from './lib.js';
 
+/** SQL spellings a dataset's content needs on each backend. */
+export interface SqlHelpers {
+  backend: Backend;
+  concat(parts: string[]): string;
+  /** A number expression as text. */
+  text(expr: string): string;
+  mod(a: string, m: number): string;
+}
+
 /** A HOT template (~3 KB) that 037 (parameter `Type`), 041 (CFN-style keys) and 043 (an old date) all rewrite. */
 function templateSql(idExpr: string, concat: (parts: string[]) => string): string {
   const params = Array.from({ length: 6 }, (_, i) => `"p${i}": {"Type": "String", "Default": "value ${i} é", "Description": "parameter number ${i} of the benchmark template"}`).join(', ');
@@ -20,7 +29,26 @@ function templateSql(idExpr: string, concat: (parts: string[]) => string): strin
   return concat([`'${head}'`, idExpr, `'${tail}'`]);
 }
 
-export function datasetSql(backend: Backend, n: number): string[] {
+/**
+ * What a dataset puts in the text columns, as SQL expressions of the row number `n` (the realistic
+ * dataset joins pools of generated texts; see dataset-realistic.ts). `prelude` statements run first
+ * (after the numbers table exists), `cleanup` last.
+ */
+export interface DatasetContent {
+  prelude: string[];
+  /** FROM-clause additions (`JOIN pool p ON ...`) per table, and the column expressions. */
+  templateJoin: string;
+  template: string;
+  resourceJoin: string;
+  metadata: string;
+  eventJoin: string;
+  properties: string;
+  stackJoin: string;
+  parameters: string;
+  cleanup: string[];
+}
+
+export function datasetSql(backend: Backend, n: number, content?: (h: SqlHelpers) => DatasetContent): string[] {
   // A 36-character id: prefix + the number zero-padded to 34 digits.
   const pad = (expr: string, prefix: string) =>
     backend === 'mysql'
@@ -42,6 +70,19 @@ export function datasetSql(backend: Backend, n: number): string[] {
     backend === 'postgresql'
       ? `SELECT g AS n FROM generate_series(1, ${k}) g`
       : `SELECT n FROM bench_seq WHERE n <= ${k}`;
+  const text = (e: string) => (backend === 'mysql' ? `CAST(${e} AS CHAR)` : `CAST(${e} AS TEXT)`);
+  const c = content?.({ backend, concat, text, mod: (a, m) => `((${a}) % ${m})` }) ?? {
+    prelude: [],
+    templateJoin: '',
+    template: templateSql(backend === 'mysql' ? 'n' : 'CAST(n AS TEXT)', concat),
+    resourceJoin: '',
+    metadata: "'{}'",
+    eventJoin: '',
+    properties: 'NULL',
+    stackJoin: '',
+    parameters: `'{"parameters": {"p0": "x"}, "resource_registry": {}}'`,
+    cleanup: [],
+  };
   const stmts: string[] = [];
   const max = 20 * n;
   if (backend === 'mysql') {
@@ -54,8 +95,9 @@ export function datasetSql(backend: Backend, n: number): string[] {
   }
   // Pseudo-random but distinct created_at: a multiplicative permutation of 1..M (M prime-free).
   const shuffled = (expr: string, m: number) => `(CAST(${expr} AS ${backend === "mysql" ? "SIGNED" : "BIGINT"}) * 7919) % ${m + 1}`;
+  stmts.push(...c.prelude);
   stmts.push(
-    `INSERT INTO raw_template (id, created_at, updated_at, template, files) SELECT n, ${ts(shuffled('n', n))}, NULL, ${templateSql(backend === 'mysql' ? 'n' : 'CAST(n AS TEXT)', concat)}, '{}' FROM (${nums(n)}) q`,
+    `INSERT INTO raw_template (id, created_at, updated_at, template, files) SELECT n, ${ts(shuffled('n', n))}, NULL, ${c.template}, '{}' FROM (${nums(n)}) q${c.templateJoin}`,
   );
   stmts.push(
     `INSERT INTO user_creds (id, created_at, username, password, tenant, auth_url, tenant_id, decrypt_method) SELECT n, ${ts('n')}, 'demo', 'encrypted-pw', 'demo', 'http://keystone:5000/v3', 'tenant-id', 'heat_decrypt' FROM (${nums(n)}) q`,
@@ -66,14 +108,14 @@ export function datasetSql(backend: Backend, n: number): string[] {
             ${concat(["'stack-'", backend === 'mysql' ? 'n' : 'CAST(n AS TEXT)', "CASE WHEN n % 50 = 0 THEN '*' ELSE '' END"])},
             n, n, 'demo', CASE WHEN n % 10 = 1 THEN NULL ELSE ${pad('n - 1', 's-')} END,
             'CREATE', 'COMPLETE', 'Stack CREATE completed successfully',
-            '{"parameters": {"p0": "x"}, "resource_registry": {}}', 60, 'demo', ${bool('n % 3 = 0')}
-       FROM (${nums(n)}) q`,
+            ${c.parameters}, 60, 'demo', ${bool('n % 3 = 0')}
+       FROM (${nums(n)}) q${c.stackJoin}`,
   );
   stmts.push(
     `INSERT INTO resource (id, nova_instance, name, created_at, updated_at, action, status, status_reason, stack_id, rsrc_metadata)
      SELECT ${pad('n', 'r-')}, NULL, 'server', ${ts(shuffled('n', 10 * n))}, NULL, 'CREATE', 'COMPLETE', 'state changed',
-            ${pad(div('n + 9', 10), 's-')}, '{}'
-       FROM (${nums(10 * n)}) q`,
+            ${pad(div('n + 9', 10), 's-')}, ${c.metadata}
+       FROM (${nums(10 * n)}) q${c.resourceJoin}`,
   );
   stmts.push(
     `INSERT INTO resource_data (id, created_at, updated_at, ${backend === 'mysql' ? '`key`' : '"key"'}, value, redact, resource_id, decrypt_method)
@@ -83,8 +125,8 @@ export function datasetSql(backend: Backend, n: number): string[] {
   stmts.push(
     `INSERT INTO event (id, stack_id, created_at, updated_at, resource_action, resource_status, resource_name, physical_resource_id, resource_status_reason, resource_type, resource_properties)
      SELECT ${pad('n', 'e-')}, ${pad(div('n + 19', 20), 's-')}, ${ts(shuffled('n', 20 * n))}, NULL, 'CREATE', 'COMPLETE', 'server',
-            'phys-id', 'state changed', 'OS::Nova::Server', NULL
-       FROM (${nums(20 * n)}) q`,
+            'phys-id', 'state changed', 'OS::Nova::Server', ${c.properties}
+       FROM (${nums(20 * n)}) q${c.eventJoin}`,
   );
   const configs = Math.max(1, Math.floor(n / 10));
   stmts.push(
@@ -95,6 +137,7 @@ export function datasetSql(backend: Backend, n: number): string[] {
     `INSERT INTO software_deployment (id, created_at, server_id, config_id, input_values, output_values, signal_id, action, status, status_reason, tenant)
      SELECT ${pad('n', 'd-')}, ${ts('n')}, 'server-id', ${pad('n', 'c-')}, '{}', '{}', NULL, 'CREATE', 'COMPLETE', 'ok', 'demo' FROM (${nums(configs)}) q`,
   );
+  stmts.push(...c.cleanup);
   if (backend === 'postgresql') {
     for (const t of ['raw_template', 'user_creds', 'resource_data']) {
       stmts.push(`SELECT setval('${t}_id_seq', (SELECT MAX(id) FROM ${t}))`);

@@ -66,6 +66,8 @@ export interface BenchDb {
   drop(): void;
   /** Runs SQL through the database's own client (one session). */
   client(sql: string): void;
+  /** Runs one query through the database's own client; returns its rows as tab-separated text. */
+  value(sql: string): string;
   /** argv of the database's own client reading a script on stdin (`tolerant`: continue after errors). */
   clientArgv(tolerant?: boolean): string[];
 }
@@ -74,12 +76,14 @@ export function freshDb(backend: Backend): BenchDb {
   const name = `bench_${process.pid}_${++counter}`;
   if (backend === 'mysql') {
     execFileSync('mariadb', ['-h127.0.0.1', '-uroot', '-e', `DROP DATABASE IF EXISTS ${name}; CREATE DATABASE ${name}`]);
-    const argv = ['mariadb', '-h127.0.0.1', '-uroot', name];
+    // The client's own packet limit is raised so that big rows can be loaded and read back.
+    const argv = ['mariadb', '--max-allowed-packet=1G', '-h127.0.0.1', '-uroot', name];
     return {
       url: `mysql+pymysql://root@127.0.0.1:3306/${name}`,
       name,
       drop: () => execFileSync('mariadb', ['-h127.0.0.1', '-uroot', '-e', `DROP DATABASE IF EXISTS ${name}`]),
       client: (sql) => execFileSync(argv[0]!, argv.slice(1), { input: sql, maxBuffer: 1 << 28 }),
+      value: (sql) => String(execFileSync(argv[0]!, ['-N', '-B', ...argv.slice(1), '-e', sql], { maxBuffer: 1 << 28 })).trim(),
       clientArgv: (tolerant) => (tolerant ? [argv[0]!, '--force', ...argv.slice(1)] : argv),
     };
   }
@@ -94,6 +98,7 @@ export function freshDb(backend: Backend): BenchDb {
       drop: () =>
         execFileSync('psql', ['-q', '-h127.0.0.1', '-Upostgres', '-c', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`], { stdio: 'ignore' }),
       client: (sql) => execFileSync(argv[0]!, argv.slice(1), { input: sql, maxBuffer: 1 << 28, stdio: ['pipe', 'ignore', 'pipe'] }),
+      value: (sql) => String(execFileSync(argv[0]!, ['-At', ...argv.slice(1), '-c', sql], { maxBuffer: 1 << 28 })).trim(),
       clientArgv: (tolerant) => (tolerant ? argv.filter((a) => a !== 'ON_ERROR_STOP=1' && a !== '-v') : argv),
     };
   }
@@ -105,6 +110,7 @@ export function freshDb(backend: Backend): BenchDb {
     file,
     drop: () => rmSync(dir, { recursive: true, force: true }),
     client: (sql) => execFileSync('sqlite3', [file], { input: sql, maxBuffer: 1 << 28 }),
+    value: (sql) => String(execFileSync('sqlite3', [file, sql], { maxBuffer: 1 << 28 })).trim(),
     clientArgv: () => ['sqlite3', file],
   };
 }

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { datasetSql } from './dataset.js';
 import { casePurge } from './purge.js';
+import { realisticContent } from './dataset-realistic.js';
 import { DIST, ROOT, fmt, freshDb, heatManage, stat, timed, type Backend, type Sample, type Stat } from './lib.js';
 
 interface Row {
@@ -28,11 +29,15 @@ function args() {
     return i >= 0 && a[i + 1] ? a[i + 1]! : d;
   };
   return {
-    cases: get('cases', 'empty,noop,steps,data').split(','),
+    cases: get('cases', 'empty,noop,steps,data,realistic,realistic-big').split(','),
     backends: get('backends', 'mysql,postgresql,sqlite').split(',') as Backend[],
     runs: Number(get('runs', '5')),
     sizes: get('sizes', '1000').split(',').map(Number),
     dataRuns: Number(get('data-runs', '1')),
+    realisticSizes: get('realistic-sizes', '1000,20000,100000').split(',').map(Number),
+    /** Sizes (MB) of the big templates of the realistic-big case (N = 1000). */
+    big: get('big', '1,4,8,12').split(',').map(Number),
+    seed: Number(get('seed', '42')),
     json: get('json', ''),
     batches: get('batches', '20').split(',').map(Number),
   };
@@ -235,6 +240,77 @@ function caseData(b: Backend, size: number, runs: number) {
   notes.push(`data ${b} N=${size} slowest steps: ${top.map(([k, v]) => `${k} ${v} ms`).join(', ')}`);
 }
 
+interface HeapPeak {
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  arrayBuffers: number;
+  rss: number;
+}
+
+/**
+ * The realistic dataset (bench/dataset-realistic.ts) at version 34, then `heat-manage db_sync`
+ * 34 -> 71 under the heap sampler: time, peak RSS, peak V8 heap, and 037/041/043 in MB of template
+ * text per second.
+ */
+function caseRealistic(b: Backend, size: number, runs: number, o: { seed: number; bigMb: number[] }) {
+  const label = o.bigMb.length ? `realistic-big` : 'realistic';
+  const breakdown = new Map<string, number[]>();
+  const samples: Sample[] = [];
+  const heaps: HeapPeak[] = [];
+  let templateMb = 0;
+  let maxTemplateMb = 0;
+  for (let r = 0; r < runs; r++) {
+    const db = freshDb(b);
+    const dir = mkdtempSync(join(tmpdir(), 'bench-heap-'));
+    try {
+      const env = { OS_DATABASE__CONNECTION: db.url };
+      timed(heatManage(['db_sync', '34']), { env });
+      const t0 = Date.now();
+      const content = realisticContent(size, { seed: o.seed, big: o.bigMb.map((m) => Math.round(m * 1024 * 1024)) });
+      db.client(`${datasetSql(b, size, content).join(';\n')};\n`);
+      const loadS = (Date.now() - t0) / 1000;
+      const len = b === 'mysql' ? 'LENGTH' : 'OCTET_LENGTH';
+      const [sum, max] = db.value(`SELECT SUM(${len}(template)), MAX(${len}(template)) FROM raw_template`).split(/[\s|]+/).map(Number);
+      templateMb = sum! / 1e6;
+      maxTemplateMb = max! / 1e6;
+      const heapFile = join(dir, 'heap.json');
+      const argv = heatManage(['--log-json', 'db_sync']);
+      const res = timed([argv[0]!, '--import', join(DIST, 'bench', 'heap-sampler.js'), ...argv.slice(1)], {
+        env: { ...env, HEAP_SAMPLE_FILE: heapFile },
+      });
+      samples.push(res);
+      heaps.push(JSON.parse(readFileSync(heapFile, 'utf8')) as HeapPeak);
+      for (const line of (res.stderr ?? '').split('\n')) {
+        const m = /"ms":(\d+),"msg":"(\d+ -> \d+ \([^)]+\))/.exec(line);
+        if (m) breakdown.set(m[2]!, [...(breakdown.get(m[2]!) ?? []), Number(m[1])]);
+      }
+      notes.push(`${label} ${b} N=${size}: dataset loaded in ${loadS.toFixed(1)} s; ${templateMb.toFixed(1)} MB of template text, largest ${maxTemplateMb.toFixed(2)} MB`);
+    } finally {
+      db.drop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const s = stat(samples);
+  const mb = (x: number) => (x / 1048576).toFixed(0);
+  const heap = heaps.sort((x, y) => x.heapUsed - y.heapUsed)[Math.floor(heaps.length / 2)]!;
+  const med = (k: string) => {
+    const v = (breakdown.get([...breakdown.keys()].find((x) => x.startsWith(`${String(Number(k) - 1).padStart(3, '0')} -> 0${k}`)) ?? '') ?? []).sort((a, c) => a - c);
+    return v.length ? v[Math.floor(v.length / 2)]! : NaN;
+  };
+  const rates = ['37', '41', '43'].map((k) => `0${k} ${med(k)} ms = ${(templateMb / (med(k) / 1000)).toFixed(0)} MB/s`).join(', ');
+  const target = size === 20000 && !o.bigMb.length ? `; target <= 20 s and <= 150 MB: ${s.median <= 20 && s.rssMb <= 150 ? 'met' : 'MISSED'}` : '';
+  add({
+    case: label,
+    backend: b,
+    what: `db_sync 34 -> 71, N = ${size}`,
+    stat: s,
+    note: `${((s.median / size) * 1e6).toFixed(0)} us/stack; peak heap used ${mb(heap.heapUsed)} MB (total ${mb(heap.heapTotal)}, external ${mb(heap.external)}, array buffers ${mb(heap.arrayBuffers)}); ${rates}${target}`,
+  });
+  const top = [...breakdown.entries()].map(([k, v]) => [k, v.sort((a, c) => a - c)[Math.floor(v.length / 2)]!] as const).sort((x, y) => y[1] - x[1]).slice(0, 6);
+  notes.push(`${label} ${b} N=${size} slowest steps: ${top.map(([k, v]) => `${k} ${v} ms`).join(', ')}`);
+}
+
 async function main() {
   const o = args();
   const bare = nodeBare(o.runs);
@@ -250,6 +326,10 @@ async function main() {
         notes.push(...r.notes);
       }
     }
+    if (o.cases.includes('realistic') && b !== 'sqlite') {
+      for (const n of o.realisticSizes) caseRealistic(b, n, o.dataRuns, { seed: o.seed, bigMb: [] });
+    }
+    if (o.cases.includes('realistic-big') && b !== 'sqlite') caseRealistic(b, 1000, o.dataRuns, { seed: o.seed, bigMb: o.big });
   }
   const lines = [
     '| case | backend | what | median s | min-max s | peak MB | note |',

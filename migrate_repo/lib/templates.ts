@@ -1,19 +1,46 @@
 /**
  * raw_template JSON rewrites of 037, 041 and 043 (MIGRATIONS.md §2.5, §3).
  *
- * `rewriteTemplates(e, step, decide)` streams raw_template in id order, 500 rows at a time (keyset
- * pagination, so memory stays flat), calls `decide(text)` for each row and writes back only the
- * rows for which it returns new text, up to 100 rows per UPDATE (a long data step on MySQL is
- * otherwise one commit per row). Every write sets the row's final text, so a step interrupted
- * between writes converges when it runs again. Rows that need no change are never written, so they keep their
- * text byte for byte. `decide` reproduces Heat's Python on the parsed document ({@link PyJson}); where
- * Heat crashed on bad data, it throws a {@link TemplateDataError} that names the step, the table and
- * the row, and says what to fix.
+ * `rewriteTemplates(e, step, decide)` streams raw_template in id order (keyset pagination), calls
+ * `decide(text)` for each row and writes back only the rows for which it returns new text. Memory
+ * is bounded by construction: a batch is at most {@link BATCH} rows AND at most
+ * {@link READ_BYTES} of template text (the sizes are read first, so a batch never holds more; a
+ * row larger than that is read alone), writes go out once {@link WRITE_ROWS} rows or
+ * `writeBytes` are pending, and nothing of a batch is kept when the next one is read.
+ *
+ * Every write sets a row's final text in one statement (several rows per UPDATE: a long data step
+ * on MySQL is otherwise one commit per row), so a step interrupted between statements converges
+ * when it runs again, and no row is ever half-written. Rows that need no change are never written,
+ * so they keep their text byte for byte. `decide` reproduces Heat's Python on the parsed document
+ * ({@link PyJson}); where Heat crashed on bad data, it throws a {@link TemplateDataError} that
+ * names the step, the table and the row, and says what to fix.
+ *
+ * MySQL/MariaDB specifics (measured, bench/README.md): the column is read as bytes
+ * (`CAST(template AS BINARY)`) and decoded here with a strict UTF-8 decoder — exact for Heat's
+ * utf8/utf8mb4 columns, and it keeps mysql2 from decoding `utf8` results through iconv-lite's
+ * CESU-8 decoder (a URL with `?charset=utf8` made 037 five times slower and 500 MB big); new text
+ * (always ASCII: Python's json.dumps escapes the rest) is sent as bytes, which the driver writes as a
+ * hex literal instead of escaping the JSON's every quote. A write never exceeds the server's
+ * `max_allowed_packet`, read at the start of the step. A single rewritten value that cannot fit
+ * in one packet cannot be written at all on MariaDB (every string function that could assemble
+ * it from pieces — CONCAT, INSERT, REPLACE, GROUP_CONCAT, JSON_ARRAYAGG — returns NULL past
+ * `max_allowed_packet`, and the session value is read-only), so the step stops before writing that
+ * row, with a message naming the row, its size and the setting to raise.
  */
-import type { MigrateEngine } from '../../migrate/script/contract.js';
+import type { MigrateEngine, Row } from '../../migrate/script/contract.js';
 import { isObject, loads, PyJsonDecodeError, type PyJson, type PyObject } from './pyjson.js';
 
+/** Most rows per read batch. */
 export const BATCH = 500;
+/** Most bytes of template text per read batch (a bigger row is read alone). */
+export const READ_BYTES = 4 << 20;
+/** Most rows per UPDATE. */
+const WRITE_ROWS = 100;
+/** Most bytes of new text per UPDATE (lowered to fit the server's max_allowed_packet). */
+const WRITE_BYTES = 4 << 20;
+/** Room for the UPDATE's own text around the values, per row and per statement. */
+const ROW_OVERHEAD = 64;
+const STATEMENT_OVERHEAD = 1024;
 
 /** Bad template data that Heat's script would have crashed on. */
 export class TemplateDataError extends Error {
@@ -26,22 +53,102 @@ export class TemplateProblem extends Error {}
 /** New text for the row, or null to leave it untouched. */
 export type Decide = (text: string | null) => string | null;
 
+/** How a step reads and writes raw_template on this connection. */
+interface Io {
+  /** Column expression for the template (bytes on MySQL when that is exact). */
+  readonly column: string;
+  /** Byte length of the template, in SQL. */
+  readonly length: string;
+  /** Largest statement the server takes (MySQL), else Infinity. */
+  readonly maxPacket: number;
+  /** Send new text as bytes (hex literal on MySQL). */
+  readonly bytesOut: boolean;
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+async function io(e: MigrateEngine): Promise<Io> {
+  if (e.dialect === 'postgresql') return { column: 'template', length: 'OCTET_LENGTH(template)', maxPacket: Infinity, bytesOut: false };
+  if (e.dialect === 'sqlite') return { column: 'template', length: 'LENGTH(CAST(template AS BLOB))', maxPacket: Infinity, bytesOut: false };
+  const rows = await e.query(
+    'SELECT @@max_allowed_packet AS max_packet, (SELECT CHARACTER_SET_NAME FROM information_schema.COLUMNS ' +
+      "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'raw_template' AND COLUMN_NAME = 'template') AS charset",
+  );
+  const charset = String(rows[0]?.charset ?? '');
+  // The stored bytes are the text only in a UTF-8 column; otherwise let the server convert.
+  const utf8 = /^utf8(mb3|mb4)?$/i.test(charset);
+  return {
+    column: utf8 ? 'CAST(template AS BINARY)' : 'template',
+    length: 'LENGTH(template)',
+    maxPacket: Number(rows[0]?.max_packet ?? 16 << 20),
+    bytesOut: true,
+  };
+}
+
+/**
+ * The row's text: bytes decoded as strict UTF-8 (invalid bytes: the server's own conversion).
+ * `bytes` is the stored length (undefined for NULL): MariaDB's CAST yields NULL for a value longer than
+ * max_allowed_packet, which is then read in pieces.
+ */
+async function textOf(e: MigrateEngine, how: Io, id: number, raw: unknown, bytes: number | undefined): Promise<string | null> {
+  if (raw === null || raw === undefined) return bytes === undefined ? null : readInPieces(e, how, id, bytes);
+  if (!Buffer.isBuffer(raw)) return String(raw);
+  try {
+    return UTF8.decode(raw);
+  } catch {
+    // Not valid UTF-8 (a surrogate code point stored in a utf8mb3 column): read it as text, as
+    // before, and let the driver decide.
+    const rows = await e.query('SELECT template FROM raw_template WHERE id = ?', [id]);
+    const v = rows[0]?.template;
+    return v === null || v === undefined ? null : Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
+  }
+}
+
+/**
+ * A value longer than max_allowed_packet (MySQL): read as byte strings of whole characters, each
+ * well under the limit (a utf8mb4 character is at most 4 bytes), decoded one by one.
+ */
+async function readInPieces(e: MigrateEngine, how: Io, id: number, bytes: number): Promise<string> {
+  const chars = Math.max(1024, Math.floor((how.maxPacket - STATEMENT_OVERHEAD) / 4));
+  let out = '';
+  let got = 0;
+  for (let from = 1; got < bytes; from += chars) {
+    const rows = await e.query('SELECT CAST(SUBSTRING(template, ?, ?) AS BINARY) AS piece FROM raw_template WHERE id = ?', [from, chars, id]);
+    const piece = rows[0]?.piece;
+    if (!Buffer.isBuffer(piece) || piece.length === 0) throw new Error(`raw_template row id=${id} changed while it was being read`);
+    got += piece.length;
+    out += UTF8.decode(piece);
+  }
+  return out;
+}
+
 export async function rewriteTemplates(e: MigrateEngine, step: string, decide: Decide): Promise<void> {
   const countRows = await e.query('SELECT COUNT(*) AS n FROM raw_template');
   const total = Number(countRows[0]?.n ?? 0);
   if (total === 0) return;
+  const how = await io(e);
+  const w = new Writer(e, how, step);
   let last = -1;
   let done = 0;
-  let changed = 0;
   for (;;) {
-    const rows = await e.query(`SELECT id, template FROM raw_template WHERE id > ? ORDER BY id LIMIT ${BATCH}`, [last]);
-    if (rows.length === 0) break;
-    const pending: Array<[number, string]> = [];
-    let pendingChars = 0;
+    // Sizes first: the batch is cut where its text would pass READ_BYTES.
+    const sizes = await e.query(`SELECT id, ${how.length} AS len FROM raw_template WHERE id > ? ORDER BY id LIMIT ${BATCH}`, [last]);
+    if (sizes.length === 0) break;
+    let upTo = Number(sizes[0]!.id);
+    let bytes = 0;
+    for (const r of sizes) {
+      const len = Number(r.len ?? 0);
+      if (bytes > 0 && bytes + len > READ_BYTES) break;
+      bytes += len;
+      upTo = Number(r.id);
+    }
+    const stored = new Map<number, number>();
+    for (const r of sizes) if (r.len !== null && r.len !== undefined) stored.set(Number(r.id), Number(r.len));
+    let rows: Row[] | null = await e.query(`SELECT id, ${how.column} AS template FROM raw_template WHERE id > ? AND id <= ? ORDER BY id`, [last, upTo]);
     for (const row of rows) {
       const id = Number(row.id);
-      const raw = row.template;
-      const text = raw === null || raw === undefined ? null : Buffer.isBuffer(raw) ? raw.toString('utf8') : String(raw);
+      const text = await textOf(e, how, id, row.template, stored.get(id));
+      row.template = null; // the bytes are no longer needed
       let next: string | null;
       try {
         next = decide(text);
@@ -54,40 +161,78 @@ export async function rewriteTemplates(e: MigrateEngine, step: string, decide: D
         }
         throw err;
       }
-      if (next !== null && next !== text) {
-        pending.push([id, next]);
-        pendingChars += next.length;
-        if (pending.length >= WRITE_ROWS || pendingChars >= WRITE_CHARS) {
-          changed += await write(e, pending.splice(0));
-          pendingChars = 0;
-        }
-      }
+      if (next !== null && next !== text) await w.add(id, next);
       last = id;
     }
-    if (pending.length > 0) changed += await write(e, pending);
     done += rows.length;
-    e.logger.info({ step, done, total, changed }, 'raw_template rows checked');
-    if (rows.length < BATCH) break;
+    rows = null;
+    await w.flush();
+    e.logger.info({ step, done, total, changed: w.changed }, 'raw_template rows checked');
+    if (sizes.length < BATCH && last >= Number(sizes[sizes.length - 1]!.id)) break;
   }
 }
 
-/** Rows per UPDATE and the text size at which a write is sent early (well under max_allowed_packet). */
-const WRITE_ROWS = 100;
-const WRITE_CHARS = 2_000_000;
+/** Pending new texts, written several rows per UPDATE within the server's packet limit. */
+class Writer {
+  private pending: Array<[number, string | Buffer]> = [];
+  private bytes = 0;
+  changed = 0;
+  /** Bytes of values one UPDATE may carry. */
+  private readonly budget: number;
 
-/** Writes several rows' new text with one UPDATE (one statement, one commit on MySQL). */
-async function write(e: MigrateEngine, rows: ReadonlyArray<[number, string]>): Promise<number> {
-  if (rows.length === 1) {
-    await e.execute('UPDATE raw_template SET template = ? WHERE id = ?', [rows[0]![1], rows[0]![0]]);
-    return 1;
+  constructor(
+    private readonly e: MigrateEngine,
+    private readonly how: Io,
+    private readonly step: string,
+  ) {
+    this.budget = Math.min(WRITE_BYTES, this.how.maxPacket - STATEMENT_OVERHEAD);
   }
-  const cases = rows.map(() => 'WHEN ? THEN ?').join(' ');
-  const ids = rows.map(() => '?').join(', ');
-  await e.execute(`UPDATE raw_template SET template = CASE id ${cases} END WHERE id IN (${ids})`, [
-    ...rows.flatMap(([id, text]) => [id, text]),
-    ...rows.map(([id]) => id),
-  ]);
-  return rows.length;
+
+  /** Bytes the value takes in the statement (a hex literal doubles it). */
+  private cost(v: string | Buffer): number {
+    return (Buffer.isBuffer(v) ? 2 * v.length : 2 * v.length + 2) + ROW_OVERHEAD;
+  }
+
+  async add(id: number, text: string): Promise<void> {
+    let v: string | Buffer = this.how.bytesOut ? Buffer.from(text, 'utf8') : text;
+    if (this.cost(v) > this.budget && this.how.maxPacket !== Infinity) {
+      // Too big as hex: the escaped text is about its own size (json.dumps output is ASCII).
+      v = text;
+      const size = Buffer.byteLength(text) + STATEMENT_OVERHEAD;
+      if (size * 1.1 > this.how.maxPacket) {
+        await this.flush();
+        const need = Math.ceil((size * 1.2) / 1048576);
+        throw new TemplateDataError(
+          `migration ${this.step}: raw_template row id=${id}: the rewritten template is ${(size / 1048576).toFixed(1)} MB, ` +
+            `more than the server's max_allowed_packet (${(this.how.maxPacket / 1048576).toFixed(1)} MB) lets one statement carry, ` +
+            'and MariaDB/MySQL cannot assemble a longer value from pieces; this row was not changed. Raise the limit ' +
+            `(SET GLOBAL max_allowed_packet = ${need} * 1024 * 1024, or max_allowed_packet = ${need}M under [mysqld]) and run the upgrade again.`,
+        );
+      }
+    }
+    const c = this.cost(v);
+    if (this.pending.length > 0 && (this.pending.length >= WRITE_ROWS || this.bytes + c > this.budget)) await this.flush();
+    this.pending.push([id, v]);
+    this.bytes += c;
+  }
+
+  async flush(): Promise<void> {
+    const rows = this.pending;
+    if (rows.length === 0) return;
+    this.pending = [];
+    this.bytes = 0;
+    if (rows.length === 1) {
+      await this.e.execute('UPDATE raw_template SET template = ? WHERE id = ?', [rows[0]![1], rows[0]![0]]);
+    } else {
+      const cases = rows.map(() => 'WHEN ? THEN ?').join(' ');
+      const ids = rows.map(() => '?').join(', ');
+      const params: unknown[] = [];
+      for (const [id, v] of rows) params.push(id, v);
+      for (const [id] of rows) params.push(id);
+      await this.e.execute(`UPDATE raw_template SET template = CASE id ${cases} END WHERE id IN (${ids})`, params);
+    }
+    this.changed += rows.length;
+  }
 }
 
 /** Parses a template as Heat does; NULL and non-JSON text are problems. */

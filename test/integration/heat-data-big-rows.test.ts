@@ -1,0 +1,99 @@
+/**
+ * A raw_template bigger than MariaDB's max_allowed_packet, rewritten by 037 (issue 9, "big rows"),
+ * on a private MariaDB (test/support/spare-server.ts) whose limit the test may change.
+ *
+ * The template is ~20 MB: a HOT template whose one parameter uses `Type` (so 037 rewrites it) and a
+ * resource property holding ~20 MB of text with non-ASCII letters. The expected text is written
+ * out here from 037's rule (MIGRATIONS.md §3, 037: `schema['type'] = schema['Type']` appends the
+ * key, `del schema['Type']`, `'String'` is title-case and not a HOT type, so it becomes 'string' in
+ * place) and json.dumps' escaping (`é` → `\u00e9`, and so on), not from our codec.
+ *
+ *  1. max_allowed_packet 16 MB (the server default): MariaDB cannot take a 20 MB value in one
+ *     statement, nor build one from pieces (CONCAT and the other string functions return NULL past
+ *     max_allowed_packet, and the session value is read-only). db_sync stops with one line naming
+ *     the row, the size and the setting to raise; exit 1; not "lost the connection"; the big row is
+ *     unchanged, the row before it already rewritten, the version still 36.
+ *  2. After `SET GLOBAL max_allowed_packet = 64M` the same db_sync resumes and converges: every row
+ *     holds exactly the expected text, version 37.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { describeRun, plainLines, runHeat } from '../support/heat-cli.js';
+import { createSpareServer, spareUnavailableReason } from '../support/spare-server.js';
+
+function spareSkip(): { skip?: string } {
+  const reason = spareUnavailableReason('mariadb');
+  return reason && process.env.CI !== 'true' ? { skip: reason } : {};
+}
+
+const md5 = (s: string) => createHash('md5').update(s, 'utf8').digest('hex');
+
+/** A template 037 rewrites, with `payload` as a property value; and 037's exact output for it. */
+function template(payload: string): { input: string; expected: string } {
+  const head = '{"heat_template_version": "2013-05-23", "parameters": {"p0": ';
+  const tail = `}, "resources": {"big": {"type": "OS::Heat::None", "properties": {"blob": "${payload}"}}}}`;
+  return {
+    input: `${head}{"Type": "String", "default": "x"}${tail}`,
+    // json.dumps (ensure_ascii) writes every non-ASCII character as \uXXXX.
+    expected: `${head}{"default": "x", "type": "string"}${tail.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}`,
+  };
+}
+
+test('MariaDB: 037 on a 20 MB raw_template: a clear stop under a 16 MB max_allowed_packet, then success once it is raised', { ...spareSkip(), timeout: 300_000 }, async () => {
+  const server = await createSpareServer('mariadb');
+  try {
+    await server.start();
+    await server.query('CREATE DATABASE heat');
+    const url = server.url('heat');
+    const sync = async (version: string) => runHeat(['db_sync', version], { url, timeoutMs: 240_000 });
+    const r36 = await sync('36');
+    assert.equal(r36.code, 0, describeRun(r36));
+
+    const unit = 'Heat template text with non-ASCII letters: é, ü, ï. ';
+    const small = template('small');
+    const big = template(unit.repeat(Math.ceil(20_000_000 / unit.length)));
+    const after = template('after the big one');
+    assert.ok(Buffer.byteLength(big.input) > 20_000_000 && Buffer.byteLength(big.expected) > 20_000_000);
+    // Seeding needs a bigger packet; each server.query is a new connection, which takes the global value.
+    await server.query('SET GLOBAL max_allowed_packet = 67108864');
+    for (const [id, t] of [[1, small], [2, big], [3, after]] as const) {
+      await server.query('INSERT INTO raw_template (id, template) VALUES (?, ?)', [id, t.input], 'heat');
+    }
+    await server.query('SET GLOBAL max_allowed_packet = 16777216');
+    const stored = async () => {
+      const rows = await server.query('SELECT id, MD5(template) AS m, LENGTH(template) AS n FROM raw_template ORDER BY id', [], 'heat');
+      return rows.map((r) => `${String(r.id)}:${String(r.m)}:${String(r.n)}`);
+    };
+    const version = async () => Number((await server.query('SELECT version FROM migrate_version', [], 'heat'))[0]!.version);
+
+    // 1. The server's default limit: a clear stop, nothing half-written.
+    const failed = await sync('37');
+    assert.equal(failed.code, 1, describeRun(failed));
+    const err = plainLines(failed.stderr).join('\n');
+    assert.match(err, /raw_template row id=2: the rewritten template is \d+\.\d MB, more than the server's max_allowed_packet \(16\.0 MB\)/);
+    assert.match(err, /SET GLOBAL max_allowed_packet = \d+ \* 1024 \* 1024/);
+    assert.doesNotMatch(failed.stderr, /lost the connection/i);
+    assert.deepEqual(await stored(), [
+      `1:${md5(small.expected)}:${Buffer.byteLength(small.expected)}`,
+      `2:${md5(big.input)}:${Buffer.byteLength(big.input)}`,
+      `3:${md5(after.input)}:${Buffer.byteLength(after.input)}`,
+    ]);
+    assert.equal(await version(), 36);
+
+    // 2. Raised: the run resumes and converges to the exact text.
+    await server.query('SET GLOBAL max_allowed_packet = 67108864');
+    const ok = await sync('37');
+    assert.equal(ok.code, 0, describeRun(ok));
+    assert.deepEqual(await stored(), [
+      `1:${md5(small.expected)}:${Buffer.byteLength(small.expected)}`,
+      `2:${md5(big.expected)}:${Buffer.byteLength(big.expected)}`,
+      `3:${md5(after.expected)}:${Buffer.byteLength(after.expected)}`,
+    ]);
+    const text = (await server.query('SELECT template FROM raw_template WHERE id = 2', [], 'heat'))[0]!.template;
+    assert.ok(String(text) === big.expected, 'the 20 MB row read back is the expected text');
+    assert.equal(await version(), 37);
+  } finally {
+    await server.destroy();
+  }
+});
