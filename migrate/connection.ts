@@ -44,7 +44,7 @@ export interface MigrationConnection {
   /** Tables without a utf8 collation, where the backend has collations (MySQL). */
   nonUtf8Tables?(exclude: readonly string[]): Promise<string[]>;
   /** Runs one step's script (not the bookkeeping). `resumed`: an earlier attempt stopped midway. */
-  runScript(step: PlannedStep, resumed: boolean): Promise<void>;
+  runScript(step: PlannedStep, resumed: boolean, onProgress?: (done: number, total?: number) => void): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -65,7 +65,14 @@ export interface SqlBackendOptions {
 }
 
 /** Runs a step's script on a session, counting statements for the crash-test hook. */
-export async function runScriptOn(session: Session, step: PlannedStep, resumed: boolean, logger: Logger, hooks?: EngineHooks): Promise<void> {
+export async function runScriptOn(
+  session: Session,
+  step: PlannedStep,
+  resumed: boolean,
+  logger: Logger,
+  hooks?: EngineHooks,
+  onProgress?: (done: number, total?: number) => void,
+): Promise<void> {
   const engine = await makeEngine({
     dialect: session.dialect,
     session,
@@ -74,6 +81,7 @@ export async function runScriptOn(session: Session, step: PlannedStep, resumed: 
     step: { from: step.from, to: step.to, direction: step.direction },
     resumed,
     abortAfter: hooks?.abortAt?.to === step.to ? hooks.abortAt.after : undefined,
+    onProgress,
   });
   if (step.script.kind === 'sql') {
     for (const stmt of sqlStatements(step.script, logger)) await engine.execute(stmt);
@@ -176,8 +184,8 @@ class SqlConnection implements MigrationConnection {
   tables() {
     return this.s.adapter.listTables(this.s);
   }
-  runScript(step: PlannedStep, resumed: boolean) {
-    return runScriptOn(this.s, step, resumed, this.o.logger, this.o.hooks);
+  runScript(step: PlannedStep, resumed: boolean, onProgress?: (done: number, total?: number) => void) {
+    return runScriptOn(this.s, step, resumed, this.o.logger, this.o.hooks, onProgress);
   }
   close() {
     return this.s.close();

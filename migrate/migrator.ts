@@ -198,6 +198,7 @@ export class Migrator {
     const t0 = performance.now();
     const fail = (e: unknown) => (e instanceof StepError ? e : new StepError(step.script.relPath, step.direction, step.from, step.to, e));
     const start = () => this.o.onStep?.({ type: 'start', from: step.from, to: step.to, script: rec.script });
+    const progress = (done: number, total?: number) => this.o.onStep?.({ type: 'progress', from: step.from, to: step.to, script: rec.script, done, total });
     if (c.transactionalDdl) {
       await c.begin();
       try {
@@ -207,7 +208,7 @@ export class Migrator {
         }
         await c.beforeStep();
         start();
-        await c.runScript(step, false);
+        await c.runScript(step, false, progress);
         c.assertLocked();
         await version.bump(step.from, step.to);
         await log.record(rec, 'done');
@@ -226,7 +227,7 @@ export class Migrator {
       const sqlInTxn = step.script.kind === 'sql';
       if (sqlInTxn) await c.begin();
       try {
-        await c.runScript(step, resumed);
+        await c.runScript(step, resumed, progress);
       } catch (e) {
         if (sqlInTxn) await c.rollback();
         await log.finish(rec, 'failed', describe(e)).catch(() => undefined);

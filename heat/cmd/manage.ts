@@ -12,8 +12,8 @@ import { MigrateError, UsageError, describe } from '../../migrate/errors.js';
 import { createLogger } from '../../migrate/logger.js';
 import type { Logger } from '../../migrate/script/contract.js';
 import { maskPassword, redact, parseUrl } from '../../migrate/url.js';
-import type { StepEvent } from '../../migrate/migrator.js';
 import { COMMANDS, OPTIONS, fastParse, type Args } from './options.js';
+import { stepReporter, type Terminal } from './progress.js';
 
 export interface ManageIo {
   readonly out: (s: string) => void;
@@ -21,6 +21,8 @@ export interface ManageIo {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
   readonly homeDir: string;
+  /** stderr when it is a terminal (progress bars, short lines). */
+  readonly terminal?: Terminal;
 }
 
 const defaultIo = (): ManageIo => ({
@@ -29,6 +31,7 @@ const defaultIo = (): ManageIo => ({
   env: process.env,
   cwd: process.cwd(),
   homeDir: homedir(),
+  terminal: process.stderr.isTTY ? { write: (s) => process.stderr.write(s), columns: process.stderr.columns } : undefined,
 });
 
 function packageVersion(): string {
@@ -109,21 +112,6 @@ function negativeVersion(argv: readonly string[]): string | undefined {
   return i < 0 ? undefined : argv.slice(i + 1).find((w) => /^-\d+$/.test(w));
 }
 
-function stepLogger(logger: Logger) {
-  const pad = (n: number) => String(n).padStart(3, '0');
-  return (e: StepEvent) => {
-    if (e.type === 'done') {
-      const name = e.script.replace(/^versions\//, '').replace(/\.[^.]+$/, '');
-      logger.info({ from: e.from, to: e.to, script: e.script, ms: e.ms }, `${pad(e.from)} -> ${pad(e.to)} (${name}) ... done in ${e.ms} ms`);
-    } else if (e.type === 'resume') {
-      logger.warn(
-        { from: e.from, to: e.to, script: e.script, startedAt: e.startedAt, host: e.host, pid: e.pid, error: e.error },
-        `step ${pad(e.from)} -> ${pad(e.to)} (${e.script}) was interrupted: started ${e.startedAt} on ${e.host} (pid ${e.pid}), ${e.error ? `failed: ${e.error}` : 'did not finish'}; retrying it`,
-      );
-    }
-  };
-}
-
 /** heat-manage: argv in, exit code out; never throws. */
 export async function main(argv: readonly string[], io: ManageIo = defaultIo()): Promise<number> {
   const negative = negativeVersion(argv);
@@ -169,6 +157,7 @@ export async function main(argv: readonly string[], io: ManageIo = defaultIo()):
     );
     for (const p of parseUrl(cfg.database.connection).ignoredParams) logger.warn(`ignoring unknown URL parameter '${p}'`);
     const db = await import('../db/migration.js');
+    const reporter = stepReporter({ logger, terminal: cfg.logFile || a.logJson ? undefined : io.terminal });
     const opts = {
       url: cfg.database.connection,
       logger,
@@ -176,7 +165,7 @@ export async function main(argv: readonly string[], io: ManageIo = defaultIo()):
       maxRetries: cfg.database.maxRetries,
       retryIntervalS: cfg.database.retryInterval,
       logSql: cfg.debug,
-      onStep: stepLogger(logger),
+      onStep: reporter.onStep,
       hooks: cfg.engineHooks,
     };
     if (a.command === 'db_version') {
@@ -185,10 +174,7 @@ export async function main(argv: readonly string[], io: ManageIo = defaultIo()):
     }
     const t0 = performance.now();
     const r = await db.dbSync(opts, a.version);
-    logger.info(
-      { from: r.from, to: r.to, steps: r.steps.length, ms: Math.round(performance.now() - t0) },
-      r.steps.length ? `database migrated from ${r.from} to ${r.to} in ${Math.round(performance.now() - t0)} ms` : `database is at version ${r.to}; nothing to do`,
-    );
+    reporter.summary(r, performance.now() - t0);
     return 0;
   } catch (e) {
     const msg = redact(describe(e), secret);

@@ -17,6 +17,8 @@ export interface EngineOptions {
   readonly preview?: { sql: string[]; notes: string[] };
   /** Throw after this many statements (test hook, MIGRATE_TEST_ABORT). */
   readonly abortAfter?: number;
+  /** Receives the script's `progress(done, total)` calls. */
+  readonly onProgress?: (done: number, total?: number) => void;
 }
 
 const READ = /^\s*(SELECT|WITH|SHOW|PRAGMA\s+\w+\s*(\(|$)|EXPLAIN|DESC)/i;
@@ -72,6 +74,9 @@ export async function makeEngine(o: EngineOptions): Promise<MigrateEngine> {
     step: o.step,
     resumed: o.resumed,
     preview: !!o.preview,
+    progress: (done, total) => {
+      if (!o.preview) o.onProgress?.(done, total);
+    },
     query: (sql, params = []) => counted<Row[]>(sql, () => o.session.query(sql, params), []),
     execute: (sql, params = []) => counted<number>(sql, () => o.session.execute(sql, params), 0),
     get Table() {
