@@ -47,8 +47,9 @@ export interface MigrationConnection {
   /**
    * Runs one step's script (not the bookkeeping). `resumed`: an earlier attempt stopped midway.
    * `signal`: once aborted, the script's next statement throws instead of running.
+   * `onProgress`: receives the script's `progress(done, total)` calls.
    */
-  runScript(step: PlannedStep, resumed: boolean, signal?: AbortSignal): Promise<void>;
+  runScript(step: PlannedStep, resumed: boolean, signal?: AbortSignal, onProgress?: (done: number, total?: number) => void): Promise<void>;
   /** What the run guard needs to watch this connection from a second one (absent: nothing to watch). */
   guardInfo?(): Promise<{ sessionId?: number; probe?: GuardProbe; openAux(): Promise<AuxConnection> }>;
   /** Bounds every lock wait of this connection's statements (after the run lock is taken). */
@@ -77,7 +78,15 @@ export interface SqlBackendOptions {
 }
 
 /** Runs a step's script on a session, counting statements for the crash-test hook. */
-export async function runScriptOn(session: Session, step: PlannedStep, resumed: boolean, logger: Logger, hooks?: EngineHooks, signal?: AbortSignal): Promise<void> {
+export async function runScriptOn(
+  session: Session,
+  step: PlannedStep,
+  resumed: boolean,
+  logger: Logger,
+  hooks?: EngineHooks,
+  signal?: AbortSignal,
+  onProgress?: (done: number, total?: number) => void,
+): Promise<void> {
   const engine = await makeEngine({
     dialect: session.dialect,
     session,
@@ -87,6 +96,7 @@ export async function runScriptOn(session: Session, step: PlannedStep, resumed: 
     resumed,
     abortAfter: hooks?.abortAt?.to === step.to ? hooks.abortAt.after : undefined,
     signal,
+    onProgress,
   });
   if (step.script.kind === 'sql') {
     for (const stmt of sqlStatements(step.script, logger)) await engine.execute(stmt);
@@ -190,8 +200,8 @@ class SqlConnection implements MigrationConnection {
   tables() {
     return this.s.adapter.listTables(this.s);
   }
-  runScript(step: PlannedStep, resumed: boolean, signal?: AbortSignal) {
-    return runScriptOn(this.s, step, resumed, this.o.logger, this.o.hooks, signal);
+  runScript(step: PlannedStep, resumed: boolean, signal?: AbortSignal, onProgress?: (done: number, total?: number) => void) {
+    return runScriptOn(this.s, step, resumed, this.o.logger, this.o.hooks, signal, onProgress);
   }
   async guardInfo() {
     const a = this.s.adapter;

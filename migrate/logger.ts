@@ -1,7 +1,8 @@
 /**
  * The process-edge logger: pino on stderr, loaded only when something is actually logged at an
  * enabled level (a quiet `db_version` never loads it). Human-readable lines on a terminal
- * (pino-pretty, synchronous), JSON otherwise or when asked.
+ * (pino-pretty, synchronous, one line per record: fields inline, never a dump under it), JSON
+ * otherwise or when asked.
  */
 import { createRequire } from 'node:module';
 import type { Logger } from './script/contract.js';
@@ -54,7 +55,7 @@ export function createLogger(o: LoggerOptions): Logger {
     const pretty = !o.file && !o.json && process.stderr.isTTY;
     if (pretty) {
       const prettyFactory = require('pino-pretty') as (o: object) => NodeJS.WritableStream;
-      return pino(opts, prettyFactory({ destination: 2, sync: true, ignore: 'pid,hostname,name', translateTime: 'SYS:HH:MM:ss.l' })) as unknown as Logger;
+      return pino(opts, prettyFactory({ destination: 2, sync: true, ignore: 'pid,hostname,name', translateTime: 'SYS:HH:MM:ss.l', singleLine: true })) as unknown as Logger;
     }
     const dest = pino.destination({ dest: o.file ?? 2, sync: true, append: true, mkdir: false });
     return pino(opts, dest) as unknown as Logger;

@@ -31,7 +31,7 @@ export interface MemoryOptions {
   readonly transactionalDdl?: boolean;
   readonly sessionLock?: boolean;
   readonly repositoryId?: string;
-  readonly scripts?: (step: PlannedStep, db: MemoryDb, resumed: boolean) => Promise<void> | void;
+  readonly scripts?: (step: PlannedStep, db: MemoryDb, resumed: boolean, progress?: (done: number, total?: number) => void) => Promise<void> | void;
   /** Make unlock fail (tests "unlock failed after an error"). */
   readonly failUnlock?: boolean;
 }
@@ -160,8 +160,8 @@ class MemoryConnection implements MigrationConnection {
   async tables() {
     return [...this.db.tables, ...(this.db.versionTable ? ['migrate_version'] : [])];
   }
-  async runScript(step: PlannedStep, resumed: boolean) {
-    await this.o.scripts?.(step, this.db, resumed);
+  async runScript(step: PlannedStep, resumed: boolean, _signal?: AbortSignal, progress?: (done: number, total?: number) => void) {
+    await this.o.scripts?.(step, this.db, resumed, progress);
   }
   async close() {
     if (this.db.holder === this) this.db.holder = null; // a closed session releases its lock

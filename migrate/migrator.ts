@@ -268,6 +268,7 @@ export class Migrator {
     const fail = (e: unknown) => this.stepFailure(c, step, label, e);
     const start = () => this.o.onStep?.({ type: 'start', from: step.from, to: step.to, script: rec.script });
     const signal = this.o.signal;
+    const progress = (done: number, total?: number) => this.o.onStep?.({ type: 'progress', from: step.from, to: step.to, script: rec.script, done, total });
     const unwatch = guard?.watch(label) ?? (() => undefined);
     try {
       if (c.transactionalDdl) {
@@ -279,7 +280,7 @@ export class Migrator {
           }
           await c.beforeStep();
           start();
-          await c.runScript(step, false, signal);
+          await c.runScript(step, false, signal, progress);
           c.assertLocked();
           await version.bump(step.from, step.to);
           await log.record(rec, 'done');
@@ -298,7 +299,7 @@ export class Migrator {
         const sqlInTxn = step.script.kind === 'sql';
         if (sqlInTxn) await c.begin();
         try {
-          await c.runScript(step, resumed, signal);
+          await c.runScript(step, resumed, signal, progress);
         } catch (e) {
           if (sqlInTxn) await c.rollback();
           await log.finish(rec, 'failed', describe(e)).catch(() => undefined);

@@ -9,7 +9,8 @@ export type StepEvent =
   | { type: 'start'; from: number; to: number; script: string }
   | { type: 'done'; from: number; to: number; script: string; ms: number }
   | { type: 'resume'; from: number; to: number; script: string; startedAt: string; host: string; pid: number; error: string | null }
-  | { type: 'preview'; from: number; to: number; script: string; text: string };
+  | { type: 'preview'; from: number; to: number; script: string; text: string }
+  | { type: 'progress'; from: number; to: number; script: string; done: number; total?: number };
 
 export interface StepResult {
   readonly from: number;

@@ -14,8 +14,8 @@ import { InterruptedError, MigrateError, UsageError, describe } from '../../migr
 import { createLogger } from '../../migrate/logger.js';
 import type { Logger } from '../../migrate/script/contract.js';
 import { maskPassword, redact, parseUrl } from '../../migrate/url.js';
-import type { StepEvent } from '../../migrate/migrator.js';
 import { parseArgs, usageLine, PROG, type Parsed } from './grammar.js';
+import { stepReporter, type Terminal } from './progress.js';
 
 export interface ManageIo {
   readonly out: (s: string) => void;
@@ -23,6 +23,8 @@ export interface ManageIo {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
   readonly homeDir: string;
+  /** stderr when it is a terminal (progress bars, short lines). */
+  readonly terminal?: Terminal;
 }
 
 const defaultIo = (): ManageIo => ({
@@ -31,6 +33,7 @@ const defaultIo = (): ManageIo => ({
   env: process.env,
   cwd: process.cwd(),
   homeDir: homedir(),
+  terminal: process.stderr.isTTY ? { write: (s) => process.stderr.write(s), columns: process.stderr.columns } : undefined,
 });
 
 function packageVersion(): string {
@@ -40,21 +43,6 @@ function packageVersion(): string {
   } catch {
     return 'unknown';
   }
-}
-
-function stepLogger(logger: Logger) {
-  const pad = (n: number) => String(n).padStart(3, '0');
-  return (e: StepEvent) => {
-    if (e.type === 'done') {
-      const name = e.script.replace(/^versions\//, '').replace(/\.[^.]+$/, '');
-      logger.info({ from: e.from, to: e.to, script: e.script, ms: e.ms }, `${pad(e.from)} -> ${pad(e.to)} (${name}) ... done in ${e.ms} ms`);
-    } else if (e.type === 'resume') {
-      logger.warn(
-        { from: e.from, to: e.to, script: e.script, startedAt: e.startedAt, host: e.host, pid: e.pid, error: e.error },
-        `step ${pad(e.from)} -> ${pad(e.to)} (${e.script}) was interrupted: started ${e.startedAt} on ${e.host} (pid ${e.pid}), ${e.error ? `failed: ${e.error}` : 'did not finish'}; retrying it`,
-      );
-    }
-  };
 }
 
 /** heat-manage: argv in, exit code out; never throws. */
@@ -119,6 +107,7 @@ export async function main(argv: readonly string[], io: ManageIo = defaultIo(), 
       return await runManagement(p, { cfg, logger, io });
     }
     const db = await import('../db/migration.js');
+    const reporter = stepReporter({ logger, terminal: cfg.logFile || a.logJson ? undefined : io.terminal });
     const opts = {
       url: cfg.database.connection,
       logger,
@@ -128,7 +117,7 @@ export async function main(argv: readonly string[], io: ManageIo = defaultIo(), 
       maxRetries: cfg.database.maxRetries,
       retryIntervalS: cfg.database.retryInterval,
       logSql: cfg.debug,
-      onStep: stepLogger(logger),
+      onStep: reporter.onStep,
       hooks: cfg.engineHooks,
     };
     if (a.command === 'db_version') {
@@ -137,10 +126,7 @@ export async function main(argv: readonly string[], io: ManageIo = defaultIo(), 
     }
     const t0 = performance.now();
     const r = await db.dbSync(opts, a.version);
-    logger.info(
-      { from: r.from, to: r.to, steps: r.steps.length, ms: Math.round(performance.now() - t0) },
-      r.steps.length ? `database migrated from ${r.from} to ${r.to} in ${Math.round(performance.now() - t0)} ms` : `database is at version ${r.to}; nothing to do`,
-    );
+    reporter.summary(r, performance.now() - t0);
     return 0;
   } catch (e) {
     const msg = redactAll(describe(e), secrets);

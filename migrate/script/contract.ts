@@ -55,6 +55,13 @@ export interface MigrateEngine {
    * where DDL is not transactional): the script must expect part of its work to be done already.
    */
   readonly resumed: boolean;
+  /**
+   * Reports how far a long step is: `done` units (rows, templates...) of `total` (omit it when
+   * unknown). Call it as often as convenient, e.g. once per batch: the engine passes it on as a
+   * `progress` step event, and the CLI shows a bar with rate and ETA on a terminal (for steps that
+   * run longer than about a second) or periodic JSON events off one. Does nothing in preview.
+   */
+  progress(done: number, total?: number): void;
   /** True when the engine only collects SQL (`--preview_sql`): `query` then records, not runs. */
   readonly preview: boolean;
   /** TypeORM's schema classes, so that scripts need no import. */

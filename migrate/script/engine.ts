@@ -19,6 +19,8 @@ export interface EngineOptions {
   readonly abortAfter?: number;
   /** A stop request: once aborted, the script's next statement throws instead of running. */
   readonly signal?: AbortSignal;
+  /** Receives the script's `progress(done, total)` calls. */
+  readonly onProgress?: (done: number, total?: number) => void;
 }
 
 const READ = /^\s*(SELECT|WITH|SHOW|PRAGMA\s+\w+\s*(\(|$)|EXPLAIN|DESC)/i;
@@ -82,6 +84,9 @@ export async function makeEngine(o: EngineOptions): Promise<MigrateEngine> {
     step: o.step,
     resumed: o.resumed,
     preview: !!o.preview,
+    progress: (done, total) => {
+      if (!o.preview) o.onProgress?.(done, total);
+    },
     query: (sql, params = []) => counted<Row[]>(sql, () => o.session.query(sql, params), []),
     execute: (sql, params = []) => counted<number>(sql, () => o.session.execute(sql, params), 0),
     get Table() {

@@ -35,9 +35,9 @@ function setup(latest: number, o: MemoryOptions & { lockTimeoutMs?: number } = {
   const { lines, logger } = recorder();
   const backend = new MemoryBackend(db, {
     ...o,
-    scripts: async (step, d, resumed) => {
+    scripts: async (step, d, resumed, progress) => {
       ran.push(`${step.direction} ${step.from}->${step.to}${resumed ? ' (resumed)' : ''}`);
-      await o.scripts?.(step, d, resumed);
+      await o.scripts?.(step, d, resumed, progress);
     },
   });
   const m = new Migrator({ repo: repo(latest), backend, logger, lockTimeoutMs: o.lockTimeoutMs ?? 1000, onStep: (e) => events.push(e) });
@@ -150,4 +150,12 @@ test('the version is read under the lock: a run that finds the work done does no
   const r = await s.m.run(plan);
   assert.deepEqual(r.steps, []);
   assert.deepEqual(s.ran, []);
+});
+
+test("a script's progress(done, total) reaches onStep as progress events of its step", async () => {
+  const s = setup(2, { scripts: (step, _db, _r, progress) => { if (step.to === 2) { progress?.(5, 10); progress?.(10, 10); } } });
+  await stamp(s, 0);
+  await s.m.run(s.m.plan(0, 2));
+  const p = s.events.filter((e) => e.type === 'progress');
+  assert.deepEqual(p.map((e) => e.type === 'progress' && [e.from, e.to, e.done, e.total]), [[1, 2, 5, 10], [1, 2, 10, 10]]);
 });
