@@ -7,7 +7,6 @@ import { SqlBackend } from './connection.js';
 import { InvalidVersionError, UsageError, VersionNotFoundError } from './errors.js';
 import type { EngineHooks } from './hooks.js';
 import { Migrator, checkDirection, type MigrateResult, type StepEvent } from './migrator.js';
-import { preview } from './preview.js';
 import { loadRepository, type Repository } from './repository.js';
 import type { Logger } from './script/contract.js';
 import { needsTypeorm } from './script/detect.js';
@@ -120,6 +119,7 @@ async function migrateTo(url: string, repository: string | Repository, direction
   const plan = m.plan(from, target, (steps) => needsTypeorm(steps.map((s) => s.script))); // whole path checked before anything runs
   m.checkFits([...plan.steps.map((s) => s.to), target]);
   if (o.previewSql) {
+    const { preview } = await import('./preview.js'); // loads the script machinery: only when asked
     await preview(u, plan.steps, o);
     return { from, to: from, steps: [] };
   }

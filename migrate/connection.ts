@@ -8,9 +8,7 @@ import { createAdapter, type LockHolder } from './dialect/adapter.js';
 import type { AuxConnection, GuardProbe } from './guard.js';
 import type { EngineHooks } from './hooks.js';
 import type { PlannedStep } from './repository.js';
-import { makeEngine } from './script/engine.js';
 import type { DialectName, Logger } from './script/contract.js';
-import { runModule, sqlStatements } from './script/load.js';
 import { openSession, type Session } from './session.js';
 import { StepLog } from './step-log.js';
 import type { Storage } from './storage.js';
@@ -87,6 +85,8 @@ export async function runScriptOn(
   signal?: AbortSignal,
   onProgress?: (done: number, total?: number) => void,
 ): Promise<void> {
+  // Loaded when a step runs: db_version and a no-op db_sync never need the script machinery.
+  const [{ makeEngine }, { runModule, sqlStatements }] = await Promise.all([import('./script/engine.js'), import('./script/load.js')]);
   const engine = await makeEngine({
     dialect: session.dialect,
     session,
