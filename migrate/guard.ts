@@ -129,7 +129,9 @@ export class RunGuard {
     try {
       const w = await this.o.probe.lockWait(await this.auxConnection(), this.o.sessionId);
       if (!w) return;
-      this.lastWait = w;
+      // A look that races the statement's own timeout sees the wait but no blocker any more: keep
+      // the sighting that named one, for the error message.
+      if (w.blockers.length || !this.lastWait?.blockers.length) this.lastWait = w;
       const limit = Math.round(this.o.lockWaitTimeoutMs / 1000);
       this.o.logger.warn(
         { step: label, waitedS: w.waitedS, waiting: w.what, blockers: w.blockers, limitS: limit },
