@@ -94,8 +94,9 @@ function loaded(b: Backend, n: number): BenchDb {
   return db;
 }
 
-export function casePurge(b: Backend, n: number, runs: number, batches: number[]): { rows: PurgeRow[]; notes: string[] } {
-  const rows: PurgeRow[] = [];
+/** Runs the case; each figure goes to `report` as soon as it is measured (a long run that fails later keeps them). */
+export function casePurge(b: Backend, n: number, runs: number, batches: number[], report: (r: PurgeRow) => void): { notes: string[] } {
+  const rows = { push: report };
   const notes: string[] = [];
   const env = (db: BenchDb) => ({ OS_DATABASE__CONNECTION: db.url, HEAT_MANAGE_NOW: NOW });
   let noop: Stat | undefined;
@@ -134,7 +135,7 @@ export function casePurge(b: Backend, n: number, runs: number, batches: number[]
   const e = stat(enc);
   const encTarget = n === 20000 ? `; target <= 10 s: ${e.median <= 10 ? 'met' : 'MISSED'}` : '';
   rows.push({ case: 'purge', backend: b, what: `update_params encrypt, ${n} templates + ${n * 10} resources`, stat: e, note: `${fmt((e.median / (n * 11)) * 1e6)} us/row${encTarget}` });
-  return { rows, notes };
+  return { notes };
 }
 
 function queryOne(db: BenchDb, b: Backend, sql: string): string {

@@ -321,9 +321,7 @@ async function main() {
     if (o.cases.includes('data') && b !== 'sqlite') for (const n of o.sizes) caseData(b, n, o.dataRuns);
     if (o.cases.includes('purge') && b !== 'sqlite') {
       for (const n of o.sizes) {
-        const r = casePurge(b, n, o.dataRuns, o.batches);
-        r.rows.forEach(add);
-        notes.push(...r.notes);
+        notes.push(...casePurge(b, n, o.dataRuns, o.batches, add).notes);
       }
     }
     if (o.cases.includes('realistic') && b !== 'sqlite') {
