@@ -21,6 +21,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readableCheckout } from './readable.js';
 import { recordOutput } from './secrets.js';
 
 /** The compiled CLI (this file compiles to dist/test/support/heat-cli.js). */
@@ -37,7 +38,7 @@ export interface HeatOptions {
   readonly bare?: boolean;
   /** Working directory (default: the sandbox). */
   readonly cwd?: string;
-  /** Run as this user (root only). */
+  /** Run as this user (root only): a copy of the built checkout that any user can reach is run. */
   readonly uid?: number;
   readonly gid?: number;
   /** A command to run heat-manage under, e.g. ['unshare', '--pid', '--fork', ...]: it gets node and the args. */
@@ -102,7 +103,9 @@ function childEnv(o: HeatOptions): Record<string, string> {
 export function startHeat(args: readonly string[], o: HeatOptions = {}): HeatProcess {
   const { dir, conf } = sandboxDir();
   const t0 = performance.now();
-  const argv = [process.execPath, HEAT_MANAGE, ...(o.bare ? [] : ['--config-file', conf]), ...args];
+  // Another user may not reach this checkout (a clone in a 0700 home directory): run a reachable copy.
+  const bin = o.uid === undefined ? HEAT_MANAGE : join(readableCheckout(resolve(dirname(HEAT_MANAGE), '../..')), 'dist', 'bin', 'heat-manage.js');
+  const argv = [process.execPath, bin, ...(o.bare ? [] : ['--config-file', conf]), ...args];
   const cmd = [...(o.wrap ?? []), ...argv];
   const child = spawn(cmd[0]!, cmd.slice(1), {
     cwd: o.cwd ?? dir,

@@ -9,6 +9,7 @@
  *   const m = readableBundle(join(DIST, 'bin', 'heat-manage.js'));   // m.file: run it as anybody
  *   m.dispose();
  */
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -37,4 +38,26 @@ export function readableBundle(entry: string): { file: string; dispose(): void }
   });
   for (const f of readdirSync(dir)) chmodSync(join(dir, f), 0o755);
   return { file, dispose: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+let checkout: string | undefined;
+/**
+ * The built checkout (dist/, node_modules/, package.json) at a path every user can reach, for the
+ * tests that run the real heat-manage as another user (the kolla uid) and let it connect: a bundle
+ * cannot carry the native driver. Hard links where the file system allows (fast), else a copy;
+ * made once per test process and removed at its exit. Returns the path of its root.
+ */
+export function readableCheckout(root: string): string {
+  if (checkout) return checkout;
+  const dir = mkdtempSync(join(tmpdir(), 'readable-checkout-'));
+  chmodSync(dir, 0o755);
+  const parts = ['dist', 'node_modules', 'package.json'];
+  try {
+    execFileSync('cp', ['-al', ...parts, dir], { cwd: root, stdio: 'ignore' });
+  } catch {
+    execFileSync('cp', ['-a', ...parts, dir], { cwd: root, stdio: 'ignore' });
+  }
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  checkout = dir;
+  return dir;
 }
