@@ -150,6 +150,8 @@ function nodeConfig(n: GaleraNode, all: readonly GaleraNode[], clusterName: stri
 ${runAs ? `user=${runAs}\n` : ''}datadir=${join(n.dir, 'data')}
 socket=${join(n.dir, 'mysqld.sock')}
 pid-file=${join(n.dir, 'mysqld.pid')}
+# its own: at start-up mariadbd deletes every '#sql*' file in its tmpdir (in /tmp, the main server's)
+tmpdir=${join(n.dir, 'tmp')}
 log-error=${n.errorLog}
 port=${n.port}
 bind-address=127.0.0.1
@@ -387,9 +389,11 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<GaleraClu
   const clusterName = `test_${process.pid}_${Date.now().toString(36)}`;
   for (const n of nodes) {
     mkdirSync(join(n.dir, 'data'), { recursive: true });
+    mkdirSync(join(n.dir, 'tmp'), { recursive: true });
     writeFileSync(n.configFile, nodeConfig(n, nodes, clusterName, user ? 'mysql' : undefined));
     own(n.dir);
     own(join(n.dir, 'data'));
+    own(join(n.dir, 'tmp'));
     own(n.configFile);
   }
 

@@ -16,7 +16,7 @@
  * refuses root); a process exit handler SIGKILLs any that is still running.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -167,7 +167,9 @@ export async function createSpareServer(kind: SpareKind, opts: SpareOptions = {}
   let child: ChildProcess | undefined;
   let destroyed = false;
 
+  const tmp = join(dir, 'tmp');
   if (kind === 'mariadb') {
+    mkdirSync(tmp);
     run(MARIADB_INSTALL, [
       '--no-defaults',
       `--datadir=${data}`,
@@ -193,6 +195,9 @@ export async function createSpareServer(kind: SpareKind, opts: SpareOptions = {}
             `--port=${port}`,
             `--bind-address=${opts.bindAddress ?? '127.0.0.1'}`,
             `--socket=${join(dir, 'mysqld.sock')}`,
+            // Its own tmpdir: at start-up mariadbd deletes every '#sql*' file in its tmpdir, which in
+            // /tmp are the shared server's temporary tables (it then failed statements and crashed).
+            `--tmpdir=${tmp}`,
             `--pid-file=${join(dir, 'mysqld.pid')}`,
             `--user=${userInfo().username}`,
             '--skip-log-bin',
