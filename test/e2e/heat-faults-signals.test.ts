@@ -66,7 +66,7 @@ async function nextRunConverges(db: TestDatabase): Promise<void> {
 
 /**
  * db_sync on a fresh database, `sig` sent at a random moment between the first step and the end
- * (a trial whose run finished first is repeated, up to 5 times). `pid1`: run as PID 1.
+ * (after a random step's done line; a trial whose run finished first is repeated, up to 5 times). `pid1`: run as PID 1.
  */
 async function signalTrial(dialect: TestDialect, sig: 'SIGTERM' | 'SIGINT', pid1: boolean): Promise<void> {
   for (let attempt = 1; ; attempt++) {
@@ -74,8 +74,12 @@ async function signalTrial(dialect: TestDialect, sig: 'SIGTERM' | 'SIGINT', pid1
     try {
       const p = startHeat(['db_sync'], { url: db.url, wrap: pid1 ? PID1_WRAP : undefined });
       const target = pid1 ? await childOf(p.pid) : p.pid;
-      await p.waitFor(/-> 028 .*done/);
-      await new Promise((r) => setTimeout(r, Math.random() * (dialect === 'sqlite' ? 400 : 1500)));
+      // A random moment inside the run whatever the machine's speed (a whole db_sync takes ~0.4 s on
+      // an idle machine and many seconds under load): right after a random step 028..065, plus a
+      // little random time, so that the signal lands inside a step or between two.
+      const after = 28 + Math.floor(Math.random() * 38);
+      await p.waitFor(new RegExp(`-> ${String(after).padStart(3, '0')} .*done`));
+      await new Promise((r) => setTimeout(r, Math.random() * 15));
       const sentAt = performance.now();
       try {
         process.kill(target, sig);
