@@ -16,7 +16,7 @@ import { MigrateError } from '../errors.js';
 import type { Row } from '../script/contract.js';
 import type { ParsedUrl } from '../url.js';
 import { connectTimeoutMs, driverError, tableOf, type BumpArgs, type DialectAdapter, type ErrorKind, type LockOptions, type Queryable, type RawQuery } from './adapter.js';
-import { RowLock } from './row-lock.js';
+import { RowLock, clusterCall } from './row-lock.js';
 import type { GuardProbe, LockBlocker } from '../guard.js';
 
 /** MySQLdb/PyMySQL-style ssl parameters: ssl_ca, ssl_cert, ssl_key (files), or ssl=true. */
@@ -185,7 +185,9 @@ export class MysqlAdapter implements DialectAdapter {
   async beforeCommit() {}
 
   async sessionId(q: Queryable) {
-    const [r] = await q.query('SELECT CONNECTION_ID() AS id');
+    // Asked before the run lock (the guard watches the lock wait too): a Galera node that is
+    // leaving its cluster answers even this causal read with 1205/1047, which is retryable here.
+    const [r] = await clusterCall(() => q.query('SELECT CONNECTION_ID() AS id'));
     return Number(r?.id);
   }
 

@@ -36,7 +36,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  * 1047 (not ready), 1205 (a write or causal read that timed out while the node is dropping out),
  * 1213 (a certification abort of the DDL) — is worth waiting for, like a refused connection.
  */
-async function clusterCall<T>(f: () => Promise<T>): Promise<T> {
+export async function clusterCall<T>(f: () => Promise<T>): Promise<T> {
   try {
     return await f();
   } catch (e) {
