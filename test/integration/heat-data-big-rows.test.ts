@@ -8,13 +8,16 @@
  * key, `del schema['Type']`, `'String'` is title-case and not a HOT type, so it becomes 'string' in
  * place) and json.dumps' escaping (`é` → `\u00e9`, and so on), not from our codec.
  *
- *  1. max_allowed_packet 16 MB (the server default): MariaDB cannot take a 20 MB value in one
- *     statement, nor build one from pieces (CONCAT and the other string functions return NULL past
- *     max_allowed_packet, and the session value is read-only). db_sync stops with one line naming
- *     the row, the size and the setting to raise; exit 1; not "lost the connection"; the big row is
- *     unchanged, the row before it already rewritten, the version still 36.
- *  2. After `SET GLOBAL max_allowed_packet = 64M` the same db_sync resumes and converges: every row
- *     holds exactly the expected text, version 37.
+ * Under max_allowed_packet 16 MB (the server default) one statement cannot carry the 24.6 MB
+ * rewritten value, nor can SQL assemble it from pieces (CONCAT and the other string functions return
+ * NULL past max_allowed_packet; the session value is read-only); the engine's writeLargeText streams
+ * it with LOAD DATA LOCAL INFILE instead.
+ *  1. local_infile OFF (`SET GLOBAL local_infile = 0`, MySQL 8's default): db_sync stops with one
+ *     line naming the row, its size, the limit and both fixes; exit 1; not "lost the connection";
+ *     the big row unchanged, the row before it already rewritten, the version still 36.
+ *  2. After `SET GLOBAL local_infile = 1` (max_allowed_packet still 16 MB) the same db_sync to 71
+ *     resumes and converges: every row holds exactly the expected text (043 rewrites the big row
+ *     once more, with the same text), version 71.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -40,7 +43,7 @@ function template(payload: string): { input: string; expected: string } {
   };
 }
 
-test('MariaDB: 037 on a 20 MB raw_template: a clear stop under a 16 MB max_allowed_packet, then success once it is raised', { ...spareSkip(), timeout: 300_000 }, async () => {
+test('MariaDB: 037 on a 20 MB raw_template under a 16 MB max_allowed_packet: a clear stop while local_infile is OFF, then success once it is ON', { ...spareSkip(), timeout: 480_000 }, async () => {
   const server = await createSpareServer('mariadb');
   try {
     await server.start();
@@ -67,12 +70,17 @@ test('MariaDB: 037 on a 20 MB raw_template: a clear stop under a 16 MB max_allow
     };
     const version = async () => Number((await server.query('SELECT version FROM migrate_version', [], 'heat'))[0]!.version);
 
-    // 1. The server's default limit: a clear stop, nothing half-written.
-    const failed = await sync('37');
+    // 1. LOCAL INFILE refused: a clear stop before the big row, nothing half-written.
+    await server.query('SET GLOBAL local_infile = 0');
+    const failed = await sync('71');
     assert.equal(failed.code, 1, describeRun(failed));
     const err = plainLines(failed.stderr).join('\n');
-    assert.match(err, /raw_template row id=2: the rewritten template is \d+\.\d MB, more than the server's max_allowed_packet \(16\.0 MB\)/);
-    assert.match(err, /SET GLOBAL max_allowed_packet = \d+ \* 1024 \* 1024/);
+    assert.match(
+      err,
+      /cannot write the 2\d\.\d MB value of raw_template\.template \(id=2\): one statement carries at most the server's max_allowed_packet \(16\.0 MB\) and the server refuses LOAD DATA LOCAL INFILE \(local_infile is OFF\)/,
+    );
+    assert.match(err, /raise max_allowed_packet to \d+ MB \(SET GLOBAL max_allowed_packet = \d+ \* 1024 \* 1024, or max_allowed_packet = \d+M under \[mysqld\]\) or enable local_infile \(SET GLOBAL local_infile = 1/);
+    assert.equal(err.split('\n').filter((l) => /cannot write the/.test(l)).length, 1, err);
     assert.doesNotMatch(failed.stderr, /lost the connection/i);
     assert.deepEqual(await stored(), [
       `1:${md5(small.expected)}:${Buffer.byteLength(small.expected)}`,
@@ -81,18 +89,21 @@ test('MariaDB: 037 on a 20 MB raw_template: a clear stop under a 16 MB max_allow
     ]);
     assert.equal(await version(), 36);
 
-    // 2. Raised: the run resumes and converges to the exact text.
-    await server.query('SET GLOBAL max_allowed_packet = 67108864');
-    const ok = await sync('37');
+    // 2. LOCAL INFILE allowed, the limit still 16 MB: the run resumes and converges to the exact text.
+    await server.query('SET GLOBAL local_infile = 1');
+    const ok = await sync('71');
     assert.equal(ok.code, 0, describeRun(ok));
+    assert.equal(Number((await server.query('SELECT @@global.max_allowed_packet AS n'))[0]!.n), 16777216);
     assert.deepEqual(await stored(), [
       `1:${md5(small.expected)}:${Buffer.byteLength(small.expected)}`,
       `2:${md5(big.expected)}:${Buffer.byteLength(big.expected)}`,
       `3:${md5(after.expected)}:${Buffer.byteLength(after.expected)}`,
     ]);
+    assert.equal(await version(), 71);
+    // Reading the whole value back needs a bigger packet than the 24.6 MB row.
+    await server.query('SET GLOBAL max_allowed_packet = 67108864');
     const text = (await server.query('SELECT template FROM raw_template WHERE id = 2', [], 'heat'))[0]!.template;
-    assert.ok(String(text) === big.expected, 'the 20 MB row read back is the expected text');
-    assert.equal(await version(), 37);
+    assert.ok(String(text) === big.expected, 'the 24.6 MB row read back is the expected text');
   } finally {
     await server.destroy();
   }
