@@ -18,6 +18,8 @@
  *  2. After `SET GLOBAL local_infile = 1` (max_allowed_packet still 16 MB) the same db_sync to 71
  *     resumes and converges: every row holds exactly the expected text (043 rewrites the big row
  *     once more, with the same text), version 71.
+ *  3. The other fix, on a second database: local_infile OFF and max_allowed_packet 64 MB: db_sync
+ *     to 71 converges the same way (one ordinary UPDATE carries the value).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -47,28 +49,36 @@ test('MariaDB: 037 on a 20 MB raw_template under a 16 MB max_allowed_packet: a c
   const server = await createSpareServer('mariadb');
   try {
     await server.start();
-    await server.query('CREATE DATABASE heat');
-    const url = server.url('heat');
-    const sync = async (version: string) => runHeat(['db_sync', version], { url, timeoutMs: 240_000 });
-    const r36 = await sync('36');
-    assert.equal(r36.code, 0, describeRun(r36));
+    const sync = async (version: string, db = 'heat') => runHeat(['db_sync', version], { url: server.url(db), timeoutMs: 240_000 });
 
     const unit = 'Heat template text with non-ASCII letters: é, ü, ï. ';
     const small = template('small');
     const big = template(unit.repeat(Math.ceil(20_000_000 / unit.length)));
     const after = template('after the big one');
     assert.ok(Buffer.byteLength(big.input) > 20_000_000 && Buffer.byteLength(big.expected) > 20_000_000);
-    // Seeding needs a bigger packet; each server.query is a new connection, which takes the global value.
-    await server.query('SET GLOBAL max_allowed_packet = 67108864');
-    for (const [id, t] of [[1, small], [2, big], [3, after]] as const) {
-      await server.query('INSERT INTO raw_template (id, template) VALUES (?, ?)', [id, t.input], 'heat');
-    }
+    /** A database at 36 holding the three templates. */
+    const seed = async (db: string) => {
+      await server.query(`CREATE DATABASE ${db}`);
+      const r36 = await sync('36', db);
+      assert.equal(r36.code, 0, describeRun(r36));
+      // Seeding needs a bigger packet; each server.query is a new connection, which takes the global value.
+      await server.query('SET GLOBAL max_allowed_packet = 67108864');
+      for (const [id, t] of [[1, small], [2, big], [3, after]] as const) {
+        await server.query('INSERT INTO raw_template (id, template) VALUES (?, ?)', [id, t.input], db);
+      }
+    };
+    await seed('heat');
     await server.query('SET GLOBAL max_allowed_packet = 16777216');
-    const stored = async () => {
-      const rows = await server.query('SELECT id, MD5(template) AS m, LENGTH(template) AS n FROM raw_template ORDER BY id', [], 'heat');
+    const stored = async (db = 'heat') => {
+      const rows = await server.query('SELECT id, MD5(template) AS m, LENGTH(template) AS n FROM raw_template ORDER BY id', [], db);
       return rows.map((r) => `${String(r.id)}:${String(r.m)}:${String(r.n)}`);
     };
-    const version = async () => Number((await server.query('SELECT version FROM migrate_version', [], 'heat'))[0]!.version);
+    const version = async (db = 'heat') => Number((await server.query('SELECT version FROM migrate_version', [], db))[0]!.version);
+    const converged = [
+      `1:${md5(small.expected)}:${Buffer.byteLength(small.expected)}`,
+      `2:${md5(big.expected)}:${Buffer.byteLength(big.expected)}`,
+      `3:${md5(after.expected)}:${Buffer.byteLength(after.expected)}`,
+    ];
 
     // 1. LOCAL INFILE refused: a clear stop before the big row, nothing half-written.
     await server.query('SET GLOBAL local_infile = 0');
@@ -94,16 +104,20 @@ test('MariaDB: 037 on a 20 MB raw_template under a 16 MB max_allowed_packet: a c
     const ok = await sync('71');
     assert.equal(ok.code, 0, describeRun(ok));
     assert.equal(Number((await server.query('SELECT @@global.max_allowed_packet AS n'))[0]!.n), 16777216);
-    assert.deepEqual(await stored(), [
-      `1:${md5(small.expected)}:${Buffer.byteLength(small.expected)}`,
-      `2:${md5(big.expected)}:${Buffer.byteLength(big.expected)}`,
-      `3:${md5(after.expected)}:${Buffer.byteLength(after.expected)}`,
-    ]);
+    assert.deepEqual(await stored(), converged);
     assert.equal(await version(), 71);
     // Reading the whole value back needs a bigger packet than the 24.6 MB row.
     await server.query('SET GLOBAL max_allowed_packet = 67108864');
     const text = (await server.query('SELECT template FROM raw_template WHERE id = 2', [], 'heat'))[0]!.template;
     assert.ok(String(text) === big.expected, 'the 24.6 MB row read back is the expected text');
+
+    // 3. The other fix: local_infile OFF, max_allowed_packet raised to 64 MB: one ordinary UPDATE carries it.
+    await seed('heat2');
+    await server.query('SET GLOBAL local_infile = 0');
+    const raised = await sync('71', 'heat2');
+    assert.equal(raised.code, 0, describeRun(raised));
+    assert.deepEqual(await stored('heat2'), converged);
+    assert.equal(await version('heat2'), 71);
   } finally {
     await server.destroy();
   }
