@@ -25,7 +25,7 @@ import type { LargeTextRow } from '../script/contract.js';
 import { driverError, type Queryable } from './adapter.js';
 
 const TEMP = 'migrate_large_text';
-/** Bytes of the value per streamed chunk (one client packet each, well under any max_allowed_packet). */
+/** Characters (or bytes) of the value per streamed chunk: one client packet of at most ~200 KB each, well under max_allowed_packet. */
 const SLICE = 32 << 10;
 /** Room for the UPDATE's own text around the value. */
 const STATEMENT_OVERHEAD = 1024;
@@ -45,10 +45,24 @@ const ESCAPE = new Map<number, number>([
   [0x00, 0x30], // NUL → \0
 ]);
 
+/** The value in UTF-8 (or its bytes) in slices, never splitting a surrogate pair; no copy of the whole value. */
+function* slices(value: string | Buffer): Generator<Buffer> {
+  if (Buffer.isBuffer(value)) {
+    for (let at = 0; at < value.length; at += SLICE) yield value.subarray(at, at + SLICE);
+    return;
+  }
+  for (let at = 0; at < value.length; ) {
+    let end = Math.min(value.length, at + SLICE);
+    const last = value.charCodeAt(end - 1);
+    if (last >= 0xd800 && last <= 0xdbff && end < value.length) end++;
+    yield Buffer.from(value.slice(at, end), 'utf8');
+    at = end;
+  }
+}
+
 /** The value as one LOAD DATA line, escaped slice by slice. */
-export function* infileLine(bytes: Buffer): Generator<Buffer> {
-  for (let at = 0; at < bytes.length; at += SLICE) {
-    const slice = bytes.subarray(at, Math.min(bytes.length, at + SLICE));
+export function* infileLine(value: string | Buffer): Generator<Buffer> {
+  for (const slice of slices(value)) {
     let specials = 0;
     for (const b of slice) if (ESCAPE.has(b)) specials++;
     if (specials === 0) {
@@ -70,11 +84,13 @@ export function* infileLine(bytes: Buffer): Generator<Buffer> {
   yield Buffer.from('\n');
 }
 
+const LITERAL_ESCAPES = new Set([0, 8, 9, 10, 13, 26, 0x22, 0x27, 0x5c]);
+
 /** How many bytes the value takes as an escaped string literal (mysql2: `\0 \b \t \n \r \x1a " ' \\`), or as hex for bytes. */
-function literalBytes(value: string | Buffer, bytes: Buffer): number {
-  if (Buffer.isBuffer(value)) return 2 * bytes.length + 3;
-  let n = bytes.length + 2;
-  for (const b of bytes) if (b === 0 || b === 8 || b === 9 || b === 10 || b === 13 || b === 26 || b === 0x22 || b === 0x27 || b === 0x5c) n++;
+function literalBytes(value: string | Buffer, bytes: number): number {
+  if (Buffer.isBuffer(value)) return 2 * bytes + 3;
+  let n = bytes + 2;
+  for (let i = 0; i < value.length; i++) if (LITERAL_ESCAPES.has(value.charCodeAt(i))) n++;
   return n;
 }
 
@@ -84,7 +100,7 @@ export async function writeLargeTextByInfile(q: Queryable, row: LargeTextRow, va
   const keys = Object.entries(row.key);
   const where = keys.map(([k]) => `t.${quote(k)} = ?`).join(' AND ');
   const keyValues = keys.map(([, v]) => v);
-  const bytes = Buffer.isBuffer(value) ? value : Buffer.from(value, 'utf8');
+  const bytes = Buffer.isBuffer(value) ? value.length : Buffer.byteLength(value, 'utf8');
   const [server] = await q.query('SELECT @@max_allowed_packet AS max_packet, @@local_infile AS local_infile');
   const maxPacket = Number(server?.max_packet ?? 16 << 20);
   const update = `UPDATE ${quote(row.table)} t SET t.${quote(row.column)} = ? WHERE ${where}`;
@@ -94,7 +110,7 @@ export async function writeLargeTextByInfile(q: Queryable, row: LargeTextRow, va
     const label = `${row.table}.${row.column} (${keys.map(([k, v]) => `${k}=${String(v)}`).join(', ')})`;
     const need = Math.ceil((literalBytes(value, bytes) + STATEMENT_OVERHEAD) / 1048576) + 1;
     return new LargeValueError(
-      `cannot write the ${mb(bytes.length)} value of ${label}: one statement carries at most the server's max_allowed_packet ` +
+      `cannot write the ${mb(bytes)} value of ${label}: one statement carries at most the server's max_allowed_packet ` +
         `(${mb(maxPacket)}) and the server refuses LOAD DATA LOCAL INFILE (local_infile is OFF), which writes larger values; this row was not changed. ` +
         `Either raise max_allowed_packet to ${need} MB (SET GLOBAL max_allowed_packet = ${need} * 1024 * 1024, or max_allowed_packet = ${need}M under [mysqld]) ` +
         'or enable local_infile (SET GLOBAL local_infile = 1, or local_infile = 1 under [mysqld]), and run again',
@@ -116,7 +132,7 @@ export async function writeLargeTextByInfile(q: Queryable, row: LargeTextRow, va
         `LOAD DATA LOCAL INFILE '${TEMP}' INTO TABLE ${TEMP} CHARACTER SET ${Buffer.isBuffer(value) ? 'binary' : 'utf8mb4'} ` +
           "FIELDS TERMINATED BY '\\t' ENCLOSED BY '' ESCAPED BY '\\\\' LINES STARTING BY '' TERMINATED BY '\\n' (v)",
         [],
-        { infile: () => Readable.from(infileLine(bytes), { objectMode: false }) },
+        { infile: () => Readable.from(infileLine(value), { objectMode: false }) },
       );
     } catch (e) {
       if (!isLocalInfileRefused(e)) throw e;
@@ -125,9 +141,9 @@ export async function writeLargeTextByInfile(q: Queryable, row: LargeTextRow, va
     }
     // What arrived is exactly the value (a truncation would be only a warning outside strict mode).
     const loaded = await q.query(`SELECT LENGTH(v) AS n FROM ${TEMP}`);
-    if (loaded.length !== 1 || Number(loaded[0]!.n) !== bytes.length) {
+    if (loaded.length !== 1 || Number(loaded[0]!.n) !== bytes) {
       throw new LargeValueError(
-        `LOAD DATA LOCAL INFILE for ${row.table}.${row.column} loaded ${loaded.length} row(s) of ${String(loaded[0]?.n)} bytes, not 1 of ${bytes.length}; nothing was written`,
+        `LOAD DATA LOCAL INFILE for ${row.table}.${row.column} loaded ${loaded.length} row(s) of ${String(loaded[0]?.n)} bytes, not 1 of ${bytes}; nothing was written`,
       );
     }
     return await q.execute(`UPDATE ${quote(row.table)} t JOIN ${TEMP} s SET t.${quote(row.column)} = s.v WHERE ${where}`, keyValues);

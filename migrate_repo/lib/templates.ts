@@ -201,8 +201,8 @@ class Writer {
   }
 
   async add(id: number, text: string): Promise<void> {
-    const v: string | Buffer = this.how.bytesOut ? Buffer.from(text, 'utf8') : text;
-    if (text.length >= LARGE_VALUE || this.cost(v) > this.budget) {
+    const v: string | Buffer | undefined = text.length >= LARGE_VALUE ? undefined : this.how.bytesOut ? Buffer.from(text, 'utf8') : text;
+    if (v === undefined || this.cost(v) > this.budget) {
       // Alone, streamed by the engine (past max_allowed_packet too); the rows before it first.
       await this.flush();
       await this.e.writeLargeText({ table: 'raw_template', column: 'template', key: { id } }, text);
