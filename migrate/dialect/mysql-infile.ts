@@ -125,12 +125,13 @@ export async function writeLargeTextByInfile(q: Queryable, row: LargeTextRow, va
 
   const type = Buffer.isBuffer(value) ? 'LONGBLOB' : 'LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin';
   await q.execute(`DROP TEMPORARY TABLE IF EXISTS ${TEMP}`);
-  await q.execute(`CREATE TEMPORARY TABLE ${TEMP} (v ${type} NOT NULL)`);
+  // A primary key for servers that require one (sql_require_primary_key, innodb_force_primary_key).
+  await q.execute(`CREATE TEMPORARY TABLE ${TEMP} (id TINYINT NOT NULL PRIMARY KEY, v ${type} NOT NULL)`);
   try {
     try {
       await q.execute(
         `LOAD DATA LOCAL INFILE '${TEMP}' INTO TABLE ${TEMP} CHARACTER SET ${Buffer.isBuffer(value) ? 'binary' : 'utf8mb4'} ` +
-          "FIELDS TERMINATED BY '\\t' ENCLOSED BY '' ESCAPED BY '\\\\' LINES STARTING BY '' TERMINATED BY '\\n' (v)",
+          "FIELDS TERMINATED BY '\\t' ENCLOSED BY '' ESCAPED BY '\\\\' LINES STARTING BY '' TERMINATED BY '\\n' (v) SET id = 1",
         [],
         { infile: () => Readable.from(infileLine(value), { objectMode: false }) },
       );
