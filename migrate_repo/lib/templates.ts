@@ -41,8 +41,8 @@ const WRITE_BYTES = 4 << 20;
 /**
  * A new text this long (characters; json.dumps output is ASCII) or one that does not fit an UPDATE
  * is written alone with `migrate_engine.writeLargeText`: on MySQL it streams (no escaped or hex SQL
- * text of its size is built, which is what made the peak memory grow with the largest template)
- * and it is not limited by max_allowed_packet. Its few extra round trips are nothing next to 1 MB.
+ * text of its size is built: one or two copies of the value fewer at the peak) and it is not
+ * limited by max_allowed_packet. Its few extra round trips are nothing next to 1 MB.
  */
 const LARGE_VALUE = 1 << 20;
 /** Room for the UPDATE's own text around the values, per row and per statement. */
