@@ -90,6 +90,7 @@ export async function runScriptOn(
   const engine = await makeEngine({
     dialect: session.dialect,
     session,
+    adapter: session.adapter,
     queryRunner: session.queryRunner,
     logger,
     step: { from: step.from, to: step.to, direction: step.direction },

@@ -65,6 +65,8 @@ export class InterruptedError extends MigrateError {
     super(message);
   }
 }
+/** A value could not be written (MySQL: past max_allowed_packet with LOCAL INFILE refused); the message names the row and the fixes. */
+export class LargeValueError extends MigrateError {}
 /** A database statement failed; carries the statement (never a password). */
 export class DatabaseError extends MigrateError {
   constructor(

@@ -41,6 +41,7 @@ export async function preview(url: ParsedUrl, steps: readonly PlannedStep[], o: 
       const engine = await makeEngine({
         dialect: session.dialect,
         session,
+        adapter,
         queryRunner: qr,
         logger: o.logger,
         step: { from: step.from, to: step.to, direction: step.direction },

@@ -12,7 +12,7 @@
  * *means* (busy, lost, not ready...) is the adapter's call (`classify`).
  */
 import type { DataSource, QueryRunner } from 'typeorm';
-import { createAdapter, type DialectAdapter, type ErrorKind, type Queryable, type RawQuery } from './dialect/adapter.js';
+import { createAdapter, type DialectAdapter, type ErrorKind, type Queryable, type RawQuery, type StatementOptions } from './dialect/adapter.js';
 import { ConnectionError, DatabaseError, InvalidUrlError, LockTimeoutError } from './errors.js';
 import type { EngineHooks } from './hooks.js';
 import type { Logger } from './script/contract.js';
@@ -118,11 +118,11 @@ export async function openSession(target: string | ParsedUrl, opts: SessionOptio
   }
   const logger = opts.logSql ? opts.logger : undefined;
   const onStatement = opts.hooks?.onStatement;
-  const run = async (sql: string, params: readonly unknown[] = []) => {
+  const run = async (sql: string, params: readonly unknown[] = [], o?: StatementOptions) => {
     logger?.debug({ sql, params: params.length ? params.map(() => '?') : undefined }, 'SQL');
     onStatement?.(sql, params, url.dialect);
     try {
-      return await raw(sql, params);
+      return await raw(sql, params, o);
     } catch (e) {
       throw statementError(e, sql, params, adapter, url);
     }
@@ -134,7 +134,7 @@ export async function openSession(target: string | ParsedUrl, opts: SessionOptio
     adapter,
     queryRunner,
     query: async (sql, params) => (await run(sql, params)).rows,
-    execute: async (sql, params) => (await run(sql, params)).affected,
+    execute: async (sql, params, o) => (await run(sql, params, o)).affected,
     close,
   };
 }

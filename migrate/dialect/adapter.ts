@@ -7,8 +7,9 @@
  * taken or not, `classify` → what kind of error) and the core decides what to do — how long to
  * wait, what to log, which error to throw. Every adapter passes test/conformance/adapters.test.ts.
  */
+import type { Readable } from 'node:stream';
 import type { DataSourceOptions } from 'typeorm';
-import type { DialectName, Logger, Row } from '../script/contract.js';
+import type { DialectName, LargeTextRow, Logger, Row } from '../script/contract.js';
 import type { ParsedUrl } from '../url.js';
 import type { GuardProbe } from '../guard.js';
 
@@ -17,8 +18,14 @@ export interface Queryable {
   readonly dialect: DialectName;
   /** `?` placeholders on every dialect. Returns rows (empty for statements without rows). */
   query(sql: string, params?: readonly unknown[]): Promise<Row[]>;
-  /** Returns the number of affected rows. */
-  execute(sql: string, params?: readonly unknown[]): Promise<number>;
+  /** Returns the number of affected rows. `o`: what only some drivers take (a session passes it on). */
+  execute(sql: string, params?: readonly unknown[], o?: StatementOptions): Promise<number>;
+}
+
+/** Per-statement options that only some drivers take. */
+export interface StatementOptions {
+  /** MySQL `LOAD DATA LOCAL INFILE`: the "file" the server asks for (any name in the statement). */
+  readonly infile?: () => Readable;
 }
 
 export interface RawResult {
@@ -26,7 +33,7 @@ export interface RawResult {
   affected: number;
 }
 /** A driver connection reduced to one call: `?` placeholders in, rows and affected count out. */
-export type RawQuery = (sql: string, params: readonly unknown[]) => Promise<RawResult>;
+export type RawQuery = (sql: string, params: readonly unknown[], o?: StatementOptions) => Promise<RawResult>;
 
 export interface ConnectOptions {
   /** How long a statement may wait for the database's write lock (SQLite busy timeout), ms. */
@@ -132,6 +139,11 @@ export interface DialectAdapter {
    * SQLite: which file). `bytes`: the statement's size with its parameters.
    */
   explain?(err: unknown, url: ParsedUrl, bytes: number): string | undefined;
+  /**
+   * MigrateEngine.writeLargeText where one parameterised UPDATE is not enough (MySQL: a value past
+   * max_allowed_packet); absent: the engine runs `UPDATE t SET c = ? WHERE k = ?`. Returns rows matched.
+   */
+  writeLargeText?(q: Queryable, row: LargeTextRow, value: string | Buffer): Promise<number>;
 }
 
 export interface BumpArgs {

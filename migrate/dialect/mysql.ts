@@ -13,10 +13,11 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { MigrateError } from '../errors.js';
-import type { Row } from '../script/contract.js';
+import type { LargeTextRow, Row } from '../script/contract.js';
 import type { ParsedUrl } from '../url.js';
 import { connectTimeoutMs, driverError, tableOf, type BumpArgs, type DialectAdapter, type ErrorKind, type LockOptions, type Queryable, type RawQuery } from './adapter.js';
 import { RowLock, clusterCall } from './row-lock.js';
+import { writeLargeTextByInfile } from './mysql-infile.js';
 import type { GuardProbe, LockBlocker } from '../guard.js';
 
 /** MySQLdb/PyMySQL-style ssl parameters: ssl_ca, ssl_cert, ssl_key (files), or ssl=true. */
@@ -47,7 +48,7 @@ function options(u: ParsedUrl) {
   };
 }
 
-type Conn = { query(o: { sql: string; values: unknown[] }, cb: (err: Error | null, res: unknown) => void): void };
+type Conn = { query(o: { sql: string; values: unknown[]; infileStreamFactory?: () => unknown }, cb: (err: Error | null, res: unknown) => void): void };
 
 export class MysqlAdapter implements DialectAdapter {
   readonly name = 'mysql' as const;
@@ -78,9 +79,9 @@ export class MysqlAdapter implements DialectAdapter {
   }
 
   wrap(conn: unknown): RawQuery {
-    return (sql, params) =>
+    return (sql, params, o) =>
       new Promise((resolve, reject) => {
-        (conn as Conn).query({ sql, values: params as unknown[] }, (err, res) => {
+        (conn as Conn).query({ sql, values: params as unknown[], infileStreamFactory: o?.infile }, (err, res) => {
           if (err) return reject(err);
           if (Array.isArray(res)) resolve({ rows: res as Row[], affected: 0 });
           else resolve({ rows: [], affected: (res as { affectedRows?: number }).affectedRows ?? 0 });
@@ -209,6 +210,11 @@ export class MysqlAdapter implements DialectAdapter {
       `the statement (${mb(bytes)}) is larger than the server's max_allowed_packet${this.maxPacket !== undefined ? ` (${mb(this.maxPacket)})` : ''} and the server refused it: ` +
       'raise max_allowed_packet on the server (my.cnf [mysqld] max_allowed_packet = 256M, or SET GLOBAL max_allowed_packet) and run again'
     );
+  }
+
+  /** Past max_allowed_packet: LOAD DATA LOCAL INFILE into a temporary table, then UPDATE … JOIN (mysql-infile.ts). */
+  writeLargeText(q: Queryable, row: LargeTextRow, value: string | Buffer) {
+    return writeLargeTextByInfile(q, row, value, this.quote);
   }
 
   readonly guard: GuardProbe = {

@@ -33,6 +33,14 @@ export interface Logger {
 
 export type Row = Record<string, unknown>;
 
+/** Where {@link MigrateEngine.writeLargeText} writes: one column of the rows whose `key` columns equal the given values. */
+export interface LargeTextRow {
+  readonly table: string;
+  readonly column: string;
+  /** Column → value, at least one (e.g. `{ id: 7 }`); compared with `=`. */
+  readonly key: Readonly<Record<string, string | number | bigint>>;
+}
+
 export interface MigrateEngine {
   /** `mysql` (also for MariaDB), `postgresql` or `sqlite`. */
   readonly dialect: DialectName;
@@ -48,6 +56,25 @@ export interface MigrateEngine {
   query(sql: string, params?: readonly unknown[]): Promise<Row[]>;
   /** Runs one statement and returns the number of rows it changed (UPDATE/DELETE/INSERT). */
   execute(sql: string, params?: readonly unknown[]): Promise<number>;
+  /**
+   * Sets one column of the row(s) matching `row.key` to `value`, however large the value is, and
+   * returns the rows matched. Use it for values of megabytes: on MySQL/MariaDB one statement can
+   * carry at most the server's `max_allowed_packet` (16 MB by default; the session cannot raise it)
+   * and no SQL string function can assemble a longer value, so there the value is streamed with
+   * `LOAD DATA LOCAL INFILE` into a session TEMPORARY table and copied into the row by one
+   * `UPDATE … JOIN` on the server; no escaped SQL text of the value's size is ever built. When the
+   * server refuses LOCAL INFILE (`local_infile` OFF) a value that fits one statement is written
+   * with an ordinary UPDATE, and one that does not stops with one line naming the row, the value's
+   * size, the limit and the two fixes, before anything is written. On PostgreSQL and SQLite it is
+   * one parameterised UPDATE. It runs on the migration's own connection (inside the step's
+   * transaction where there is one), counts as one statement, and in preview records the UPDATE.
+   *
+   * A string is written as text (UTF-8, converted to the column's character set); a Buffer as
+   * bytes (a BLOB/bytea column, or on MySQL the raw bytes of a text column's character set).
+   *
+   *     await migrate_engine.writeLargeText({ table: 'raw_template', column: 'template', key: { id: 7 } }, text);
+   */
+  writeLargeText(row: LargeTextRow, value: string | Buffer): Promise<number>;
   /** The step being run. */
   readonly step: { readonly from: number; readonly to: number; readonly direction: 'upgrade' | 'downgrade' };
   /**

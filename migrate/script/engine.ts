@@ -3,12 +3,15 @@
  * records them in preview mode, and exposes TypeORM's schema classes.
  */
 import type { QueryRunner } from 'typeorm';
-import type { DialectName, Logger, MigrateEngine, Row } from './contract.js';
+import type { DialectName, LargeTextRow, Logger, MigrateEngine, Row } from './contract.js';
+import type { DialectAdapter } from '../dialect/adapter.js';
 import type { Queryable } from '../session.js';
 
 export interface EngineOptions {
   readonly dialect: DialectName;
   readonly session: Queryable;
+  /** Quoting and the backend's writeLargeText (absent: a parameterised UPDATE with ANSI quotes). */
+  readonly adapter?: Pick<DialectAdapter, 'quote' | 'writeLargeText'>;
   readonly queryRunner?: QueryRunner;
   readonly logger: Logger;
   readonly step: MigrateEngine['step'];
@@ -45,6 +48,15 @@ export function abortAfterFor(env: string | undefined, to: number): number | und
   if (!env) return undefined;
   const [v, k] = env.split(':');
   return Number(v) === to && k !== undefined ? Number(k) : undefined;
+}
+
+const ansiQuote = (id: string) => `"${id.replace(/"/g, '""')}"`;
+
+/** writeLargeText as one UPDATE (what preview records, and the statement on PostgreSQL/SQLite). */
+function largeTextUpdate(row: LargeTextRow, quote: (id: string) => string): string {
+  const keys = Object.keys(row.key);
+  if (keys.length === 0) throw new Error(`writeLargeText(${row.table}.${row.column}): row.key names no column`);
+  return `UPDATE ${quote(row.table)} SET ${quote(row.column)} = ? WHERE ${keys.map((k) => `${quote(k)} = ?`).join(' AND ')}`;
 }
 
 export async function makeEngine(o: EngineOptions): Promise<MigrateEngine> {
@@ -89,6 +101,12 @@ export async function makeEngine(o: EngineOptions): Promise<MigrateEngine> {
     },
     query: (sql, params = []) => counted<Row[]>(sql, () => o.session.query(sql, params), []),
     execute: (sql, params = []) => counted<number>(sql, () => o.session.execute(sql, params), 0),
+    writeLargeText: async (row, value) => {
+      const sql = largeTextUpdate(row, o.adapter?.quote ?? ansiQuote);
+      const viaAdapter = o.adapter?.writeLargeText?.bind(o.adapter);
+      const run = viaAdapter ? () => viaAdapter(o.session, row, value) : () => o.session.execute(sql, [value, ...Object.values(row.key)]);
+      return counted<number>(sql, run, 0);
+    },
     get Table() {
       return typeorm?.Table ?? missing();
     },

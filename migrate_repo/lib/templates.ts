@@ -20,12 +20,12 @@
  * utf8/utf8mb4 columns, and it keeps mysql2 from decoding `utf8` results through iconv-lite's
  * CESU-8 decoder (a URL with `?charset=utf8` made 037 five times slower and 500 MB big); new text
  * (always ASCII: Python's json.dumps escapes the rest) is sent as bytes, which the driver writes as a
- * hex literal instead of escaping the JSON's every quote. A write never exceeds the server's
- * `max_allowed_packet`, read at the start of the step. A single rewritten value that cannot fit
- * in one packet cannot be written at all on MariaDB (every string function that could assemble
- * it from pieces — CONCAT, INSERT, REPLACE, GROUP_CONCAT, JSON_ARRAYAGG — returns NULL past
- * `max_allowed_packet`, and the session value is read-only), so the step stops before writing that
- * row, with a message naming the row, its size and the setting to raise.
+ * hex literal instead of escaping the JSON's every quote. A batched write never exceeds the
+ * server's `max_allowed_packet`, read at the start of the step. A value of a megabyte or more, or
+ * one that does not fit one packet, is written alone with `migrate_engine.writeLargeText`, which on
+ * MySQL streams it with LOAD DATA LOCAL INFILE (any size; no string function can assemble a value
+ * past `max_allowed_packet`). Where the server refuses LOCAL INFILE and the value does not fit,
+ * the engine stops before writing that row, naming the row, its size, the limit and both fixes.
  */
 import type { MigrateEngine, Row } from '../../migrate/script/contract.js';
 import { isObject, loads, PyJsonDecodeError, type PyJson, type PyObject } from './pyjson.js';
@@ -38,6 +38,13 @@ export const READ_BYTES = 4 << 20;
 const WRITE_ROWS = 100;
 /** Most bytes of new text per UPDATE (lowered to fit the server's max_allowed_packet). */
 const WRITE_BYTES = 4 << 20;
+/**
+ * A new text this long (characters; json.dumps output is ASCII) or one that does not fit an UPDATE
+ * is written alone with `migrate_engine.writeLargeText`: on MySQL it streams (no escaped or hex SQL
+ * text of its size is built: one or two copies of the value fewer at the peak) and it is not
+ * limited by max_allowed_packet. Its few extra round trips are nothing next to 1 MB.
+ */
+const LARGE_VALUE = 1 << 20;
 /** Room for the UPDATE's own text around the values, per row and per statement. */
 const ROW_OVERHEAD = 64;
 const STATEMENT_OVERHEAD = 1024;
@@ -194,21 +201,13 @@ class Writer {
   }
 
   async add(id: number, text: string): Promise<void> {
-    let v: string | Buffer = this.how.bytesOut ? Buffer.from(text, 'utf8') : text;
-    if (this.cost(v) > this.budget && this.how.maxPacket !== Infinity) {
-      // Too big as hex: the escaped text is about its own size (json.dumps output is ASCII).
-      v = text;
-      const size = Buffer.byteLength(text) + STATEMENT_OVERHEAD;
-      if (size * 1.1 > this.how.maxPacket) {
-        await this.flush();
-        const need = Math.ceil((size * 1.2) / 1048576);
-        throw new TemplateDataError(
-          `migration ${this.step}: raw_template row id=${id}: the rewritten template is ${(size / 1048576).toFixed(1)} MB, ` +
-            `more than the server's max_allowed_packet (${(this.how.maxPacket / 1048576).toFixed(1)} MB) lets one statement carry, ` +
-            'and MariaDB/MySQL cannot assemble a longer value from pieces; this row was not changed. Raise the limit ' +
-            `(SET GLOBAL max_allowed_packet = ${need} * 1024 * 1024, or max_allowed_packet = ${need}M under [mysqld]) and run the upgrade again.`,
-        );
-      }
+    const v: string | Buffer | undefined = text.length >= LARGE_VALUE ? undefined : this.how.bytesOut ? Buffer.from(text, 'utf8') : text;
+    if (v === undefined || this.cost(v) > this.budget) {
+      // Alone, streamed by the engine (past max_allowed_packet too); the rows before it first.
+      await this.flush();
+      await this.e.writeLargeText({ table: 'raw_template', column: 'template', key: { id } }, text);
+      this.changed++;
+      return;
     }
     const c = this.cost(v);
     if (this.pending.length > 0 && (this.pending.length >= WRITE_ROWS || this.bytes + c > this.budget)) await this.flush();

@@ -8,13 +8,18 @@
  * key, `del schema['Type']`, `'String'` is title-case and not a HOT type, so it becomes 'string' in
  * place) and json.dumps' escaping (`é` → `\u00e9`, and so on), not from our codec.
  *
- *  1. max_allowed_packet 16 MB (the server default): MariaDB cannot take a 20 MB value in one
- *     statement, nor build one from pieces (CONCAT and the other string functions return NULL past
- *     max_allowed_packet, and the session value is read-only). db_sync stops with one line naming
- *     the row, the size and the setting to raise; exit 1; not "lost the connection"; the big row is
- *     unchanged, the row before it already rewritten, the version still 36.
- *  2. After `SET GLOBAL max_allowed_packet = 64M` the same db_sync resumes and converges: every row
- *     holds exactly the expected text, version 37.
+ * Under max_allowed_packet 16 MB (the server default) one statement cannot carry the 24.6 MB
+ * rewritten value, nor can SQL assemble it from pieces (CONCAT and the other string functions return
+ * NULL past max_allowed_packet; the session value is read-only); the engine's writeLargeText streams
+ * it with LOAD DATA LOCAL INFILE instead.
+ *  1. local_infile OFF (`SET GLOBAL local_infile = 0`, MySQL 8's default): db_sync stops with one
+ *     line naming the row, its size, the limit and both fixes; exit 1; not "lost the connection";
+ *     the big row unchanged, the row before it already rewritten, the version still 36.
+ *  2. After `SET GLOBAL local_infile = 1` (max_allowed_packet still 16 MB) the same db_sync to 71
+ *     resumes and converges: every row holds exactly the expected text (043 rewrites the big row
+ *     once more, with the same text), version 71.
+ *  3. The other fix, on a second database: local_infile OFF and max_allowed_packet 64 MB: db_sync
+ *     to 71 converges the same way (one ordinary UPDATE carries the value).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -40,39 +45,52 @@ function template(payload: string): { input: string; expected: string } {
   };
 }
 
-test('MariaDB: 037 on a 20 MB raw_template: a clear stop under a 16 MB max_allowed_packet, then success once it is raised', { ...spareSkip(), timeout: 300_000 }, async () => {
+test('MariaDB: 037 on a 20 MB raw_template under a 16 MB max_allowed_packet: a clear stop while local_infile is OFF, then success once it is ON', { ...spareSkip(), timeout: 480_000 }, async () => {
   const server = await createSpareServer('mariadb');
   try {
     await server.start();
-    await server.query('CREATE DATABASE heat');
-    const url = server.url('heat');
-    const sync = async (version: string) => runHeat(['db_sync', version], { url, timeoutMs: 240_000 });
-    const r36 = await sync('36');
-    assert.equal(r36.code, 0, describeRun(r36));
+    const sync = async (version: string, db = 'heat') => runHeat(['db_sync', version], { url: server.url(db), timeoutMs: 240_000 });
 
     const unit = 'Heat template text with non-ASCII letters: é, ü, ï. ';
     const small = template('small');
     const big = template(unit.repeat(Math.ceil(20_000_000 / unit.length)));
     const after = template('after the big one');
     assert.ok(Buffer.byteLength(big.input) > 20_000_000 && Buffer.byteLength(big.expected) > 20_000_000);
-    // Seeding needs a bigger packet; each server.query is a new connection, which takes the global value.
-    await server.query('SET GLOBAL max_allowed_packet = 67108864');
-    for (const [id, t] of [[1, small], [2, big], [3, after]] as const) {
-      await server.query('INSERT INTO raw_template (id, template) VALUES (?, ?)', [id, t.input], 'heat');
-    }
+    /** A database at 36 holding the three templates. */
+    const seed = async (db: string) => {
+      await server.query(`CREATE DATABASE ${db}`);
+      const r36 = await sync('36', db);
+      assert.equal(r36.code, 0, describeRun(r36));
+      // Seeding needs a bigger packet; each server.query is a new connection, which takes the global value.
+      await server.query('SET GLOBAL max_allowed_packet = 67108864');
+      for (const [id, t] of [[1, small], [2, big], [3, after]] as const) {
+        await server.query('INSERT INTO raw_template (id, template) VALUES (?, ?)', [id, t.input], db);
+      }
+    };
+    await seed('heat');
     await server.query('SET GLOBAL max_allowed_packet = 16777216');
-    const stored = async () => {
-      const rows = await server.query('SELECT id, MD5(template) AS m, LENGTH(template) AS n FROM raw_template ORDER BY id', [], 'heat');
+    const stored = async (db = 'heat') => {
+      const rows = await server.query('SELECT id, MD5(template) AS m, LENGTH(template) AS n FROM raw_template ORDER BY id', [], db);
       return rows.map((r) => `${String(r.id)}:${String(r.m)}:${String(r.n)}`);
     };
-    const version = async () => Number((await server.query('SELECT version FROM migrate_version', [], 'heat'))[0]!.version);
+    const version = async (db = 'heat') => Number((await server.query('SELECT version FROM migrate_version', [], db))[0]!.version);
+    const converged = [
+      `1:${md5(small.expected)}:${Buffer.byteLength(small.expected)}`,
+      `2:${md5(big.expected)}:${Buffer.byteLength(big.expected)}`,
+      `3:${md5(after.expected)}:${Buffer.byteLength(after.expected)}`,
+    ];
 
-    // 1. The server's default limit: a clear stop, nothing half-written.
-    const failed = await sync('37');
+    // 1. LOCAL INFILE refused: a clear stop before the big row, nothing half-written.
+    await server.query('SET GLOBAL local_infile = 0');
+    const failed = await sync('71');
     assert.equal(failed.code, 1, describeRun(failed));
     const err = plainLines(failed.stderr).join('\n');
-    assert.match(err, /raw_template row id=2: the rewritten template is \d+\.\d MB, more than the server's max_allowed_packet \(16\.0 MB\)/);
-    assert.match(err, /SET GLOBAL max_allowed_packet = \d+ \* 1024 \* 1024/);
+    assert.match(
+      err,
+      /cannot write the 2\d\.\d MB value of raw_template\.template \(id=2\): one statement carries at most the server's max_allowed_packet \(16\.0 MB\) and the server refuses LOAD DATA LOCAL INFILE \(local_infile is OFF\)/,
+    );
+    assert.match(err, /raise max_allowed_packet to \d+ MB \(SET GLOBAL max_allowed_packet = \d+ \* 1024 \* 1024, or max_allowed_packet = \d+M under \[mysqld\]\) or enable local_infile \(SET GLOBAL local_infile = 1/);
+    assert.equal(err.split('\n').filter((l) => /cannot write the/.test(l)).length, 1, err);
     assert.doesNotMatch(failed.stderr, /lost the connection/i);
     assert.deepEqual(await stored(), [
       `1:${md5(small.expected)}:${Buffer.byteLength(small.expected)}`,
@@ -81,18 +99,25 @@ test('MariaDB: 037 on a 20 MB raw_template: a clear stop under a 16 MB max_allow
     ]);
     assert.equal(await version(), 36);
 
-    // 2. Raised: the run resumes and converges to the exact text.
-    await server.query('SET GLOBAL max_allowed_packet = 67108864');
-    const ok = await sync('37');
+    // 2. LOCAL INFILE allowed, the limit still 16 MB: the run resumes and converges to the exact text.
+    await server.query('SET GLOBAL local_infile = 1');
+    const ok = await sync('71');
     assert.equal(ok.code, 0, describeRun(ok));
-    assert.deepEqual(await stored(), [
-      `1:${md5(small.expected)}:${Buffer.byteLength(small.expected)}`,
-      `2:${md5(big.expected)}:${Buffer.byteLength(big.expected)}`,
-      `3:${md5(after.expected)}:${Buffer.byteLength(after.expected)}`,
-    ]);
+    assert.equal(Number((await server.query('SELECT @@global.max_allowed_packet AS n'))[0]!.n), 16777216);
+    assert.deepEqual(await stored(), converged);
+    assert.equal(await version(), 71);
+    // Reading the whole value back needs a bigger packet than the 24.6 MB row.
+    await server.query('SET GLOBAL max_allowed_packet = 67108864');
     const text = (await server.query('SELECT template FROM raw_template WHERE id = 2', [], 'heat'))[0]!.template;
-    assert.ok(String(text) === big.expected, 'the 20 MB row read back is the expected text');
-    assert.equal(await version(), 37);
+    assert.ok(String(text) === big.expected, 'the 24.6 MB row read back is the expected text');
+
+    // 3. The other fix: local_infile OFF, max_allowed_packet raised to 64 MB: one ordinary UPDATE carries it.
+    await seed('heat2');
+    await server.query('SET GLOBAL local_infile = 0');
+    const raised = await sync('71', 'heat2');
+    assert.equal(raised.code, 0, describeRun(raised));
+    assert.deepEqual(await stored('heat2'), converged);
+    assert.equal(await version('heat2'), 71);
   } finally {
     await server.destroy();
   }
