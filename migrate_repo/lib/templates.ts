@@ -167,9 +167,11 @@ export async function rewriteTemplates(e: MigrateEngine, step: string, decide: D
     done += rows.length;
     rows = null;
     await w.flush();
-    e.logger.info({ step, done, total, changed: w.changed }, 'raw_template rows checked');
+    e.progress(done, total);
+    e.logger.debug({ step, done, total, changed: w.changed }, 'raw_template rows checked');
     if (sizes.length < BATCH && last >= Number(sizes[sizes.length - 1]!.id)) break;
   }
+  e.logger.info({ step, checked: done, changed: w.changed }, 'raw_template rows rewritten');
 }
 
 /** Pending new texts, written several rows per UPDATE within the server's packet limit. */
