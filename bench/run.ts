@@ -6,6 +6,7 @@
  * with peak RSS. Each case runs its baselines in the same run, so figures read as ratios.
  * See bench/README.md for the method and the latest results.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,7 +30,7 @@ function args() {
     return i >= 0 && a[i + 1] ? a[i + 1]! : d;
   };
   return {
-    cases: get('cases', 'empty,noop,steps,data,realistic,realistic-big').split(','),
+    cases: get('cases', 'startup,empty,noop,steps,data,realistic,realistic-big').split(','),
     backends: get('backends', 'mysql,postgresql,sqlite').split(',') as Backend[],
     runs: Number(get('runs', '5')),
     sizes: get('sizes', '1000').split(',').map(Number),
@@ -311,8 +312,17 @@ function caseRealistic(b: Backend, size: number, runs: number, o: { seed: number
   notes.push(`${label} ${b} N=${size} slowest steps: ${top.map(([k, v]) => `${k} ${v} ms`).join(', ')}`);
 }
 
+/** The start-up case (bench/startup.ts): wall and CPU time per process, against bare node, every backend. */
+function caseStartup(runs: number) {
+  const r = spawnSync(process.execPath, [join(DIST, 'bench', 'startup.js'), String(Math.max(runs, 7))], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`bench/startup.js exited ${r.status}: ${r.stderr.slice(-500)}`);
+  process.stderr.write(r.stdout);
+  notes.push(`startup (node dist/bench/startup.js ${Math.max(runs, 7)}; target: heat-manage within 0.10 s of bare node):\n\n\`\`\`\n${r.stdout.trim()}\n\`\`\``);
+}
+
 async function main() {
   const o = args();
+  if (o.cases.includes('startup')) caseStartup(o.runs);
   const bare = nodeBare(o.runs);
   for (const b of o.backends) {
     if (o.cases.includes('empty')) caseEmpty(b, o.runs, bare);
