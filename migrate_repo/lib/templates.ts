@@ -175,7 +175,7 @@ export async function rewriteTemplates(e: MigrateEngine, step: string, decide: D
     e.logger.debug({ step, done, total, changed: w.changed }, 'raw_template rows checked');
     if (sizes.length < BATCH && last >= Number(sizes[sizes.length - 1]!.id)) break;
   }
-  e.logger.info({ step, checked: done, changed: w.changed }, 'raw_template rows rewritten');
+  e.logger.info({ step, done, total, changed: w.changed }, 'raw_template rows checked and rewritten');
 }
 
 /** Pending new texts, written several rows per UPDATE within the server's packet limit. */
