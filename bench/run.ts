@@ -39,6 +39,8 @@ function args() {
     /** Sizes (MB) of the big templates of the realistic-big case (N = 1000). */
     big: get('big', '1,4,8,12').split(',').map(Number),
     seed: Number(get('seed', '42')),
+    /** Realistic sizes whose replay floor is measured too (a capture run and a replay: ~2x the time). */
+    floorSizes: get('floor', '20000').split(',').map(Number),
     json: get('json', ''),
     batches: get('batches', '20').split(',').map(Number),
   };
@@ -254,7 +256,7 @@ interface HeapPeak {
  * 34 -> 71 under the heap sampler: time, peak RSS, peak V8 heap, and 037/041/043 in MB of template
  * text per second.
  */
-function caseRealistic(b: Backend, size: number, runs: number, o: { seed: number; bigMb: number[] }) {
+function caseRealistic(b: Backend, size: number, runs: number, o: { seed: number; bigMb: number[]; floor?: boolean }) {
   const label = o.bigMb.length ? `realistic-big` : 'realistic';
   const breakdown = new Map<string, number[]>();
   const samples: Sample[] = [];
@@ -292,6 +294,7 @@ function caseRealistic(b: Backend, size: number, runs: number, o: { seed: number
       rmSync(dir, { recursive: true, force: true });
     }
   }
+  if (o.floor) realisticFloor(b, size, o.seed);
   const s = stat(samples);
   const mb = (x: number) => (x / 1048576).toFixed(0);
   const heap = heaps.sort((x, y) => x.heapUsed - y.heapUsed)[Math.floor(heaps.length / 2)]!;
@@ -310,6 +313,40 @@ function caseRealistic(b: Backend, size: number, runs: number, o: { seed: number
   });
   const top = [...breakdown.entries()].map(([k, v]) => [k, v.sort((a, c) => a - c)[Math.floor(v.length / 2)]!] as const).sort((x, y) => y[1] - x[1]).slice(0, 6);
   notes.push(`${label} ${b} N=${size} slowest steps: ${top.map(([k, v]) => `${k} ${v} ms`).join(', ')}`);
+}
+
+/**
+ * The replay floor of the realistic case (`--floor`): the statements one db_sync 34 -> 71 sent
+ * (captured in a run of its own), executed by the database's own client on the same dataset. What
+ * the database needs for our SQL; ours - floor is Node, the drivers and our own work.
+ */
+function realisticFloor(b: Backend, size: number, seed: number) {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-floor-'));
+  const file = join(dir, 'sql');
+  const load = (db: ReturnType<typeof freshDb>) => {
+    timed(heatManage(['db_sync', '34']), { env: { OS_DATABASE__CONNECTION: db.url } });
+    db.client(`${datasetSql(b, size, realisticContent(size, { seed, big: [] })).join(';\n')};\n`);
+  };
+  try {
+    let db = freshDb(b);
+    try {
+      load(db);
+      timed(heatManage(['db_sync']), { env: { OS_DATABASE__CONNECTION: db.url, MIGRATE_SQL_CAPTURE: file } });
+    } finally {
+      db.drop();
+    }
+    const captured = readFileSync(file, 'utf8');
+    db = freshDb(b);
+    try {
+      load(db);
+      const floor = timed(db.clientArgv(), { input: captured });
+      add({ case: 'realistic', backend: b, what: `replay floor, N = ${size} (db client)`, stat: stat([floor]), note: `${captured.split(';\n').length - 1} statements, ${(captured.length / 1e6).toFixed(0)} MB of SQL` });
+    } finally {
+      db.drop();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** The start-up case (bench/startup.ts): wall and CPU time per process, against bare node, every backend. */
@@ -335,7 +372,7 @@ async function main() {
       }
     }
     if (o.cases.includes('realistic') && b !== 'sqlite') {
-      for (const n of o.realisticSizes) caseRealistic(b, n, o.dataRuns, { seed: o.seed, bigMb: [] });
+      for (const n of o.realisticSizes) caseRealistic(b, n, o.dataRuns, { seed: o.seed, bigMb: [], floor: o.floorSizes.includes(n) });
     }
     if (o.cases.includes('realistic-big') && b !== 'sqlite') caseRealistic(b, 1000, o.dataRuns, { seed: o.seed, bigMb: o.big });
   }
