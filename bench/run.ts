@@ -6,6 +6,7 @@
  * with peak RSS. Each case runs its baselines in the same run, so figures read as ratios.
  * See bench/README.md for the method and the latest results.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,7 +30,7 @@ function args() {
     return i >= 0 && a[i + 1] ? a[i + 1]! : d;
   };
   return {
-    cases: get('cases', 'empty,noop,steps,data,realistic,realistic-big').split(','),
+    cases: get('cases', 'startup,empty,noop,steps,data,realistic,realistic-big').split(','),
     backends: get('backends', 'mysql,postgresql,sqlite').split(',') as Backend[],
     runs: Number(get('runs', '5')),
     sizes: get('sizes', '1000').split(',').map(Number),
@@ -38,6 +39,8 @@ function args() {
     /** Sizes (MB) of the big templates of the realistic-big case (N = 1000). */
     big: get('big', '1,4,8,12').split(',').map(Number),
     seed: Number(get('seed', '42')),
+    /** Realistic sizes whose replay floor is measured too (a capture run and a replay: ~2x the time). */
+    floorSizes: get('floor', '20000').split(',').map(Number),
     json: get('json', ''),
     batches: get('batches', '20').split(',').map(Number),
   };
@@ -253,7 +256,7 @@ interface HeapPeak {
  * 34 -> 71 under the heap sampler: time, peak RSS, peak V8 heap, and 037/041/043 in MB of template
  * text per second.
  */
-function caseRealistic(b: Backend, size: number, runs: number, o: { seed: number; bigMb: number[] }) {
+function caseRealistic(b: Backend, size: number, runs: number, o: { seed: number; bigMb: number[]; floor?: boolean }) {
   const label = o.bigMb.length ? `realistic-big` : 'realistic';
   const breakdown = new Map<string, number[]>();
   const samples: Sample[] = [];
@@ -291,6 +294,7 @@ function caseRealistic(b: Backend, size: number, runs: number, o: { seed: number
       rmSync(dir, { recursive: true, force: true });
     }
   }
+  if (o.floor) realisticFloor(b, size, o.seed);
   const s = stat(samples);
   const mb = (x: number) => (x / 1048576).toFixed(0);
   const heap = heaps.sort((x, y) => x.heapUsed - y.heapUsed)[Math.floor(heaps.length / 2)]!;
@@ -311,8 +315,54 @@ function caseRealistic(b: Backend, size: number, runs: number, o: { seed: number
   notes.push(`${label} ${b} N=${size} slowest steps: ${top.map(([k, v]) => `${k} ${v} ms`).join(', ')}`);
 }
 
+/**
+ * The replay floor of the realistic case (`--floor`): the statements one db_sync 34 -> 71 sent
+ * (captured in a run of its own), executed by the database's own client on the same dataset. What
+ * the database needs for our SQL; ours - floor is Node, the drivers and our own work.
+ */
+function realisticFloor(b: Backend, size: number, seed: number) {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-floor-'));
+  const file = join(dir, 'sql');
+  const load = (db: ReturnType<typeof freshDb>) => {
+    timed(heatManage(['db_sync', '34']), { env: { OS_DATABASE__CONNECTION: db.url } });
+    db.client(`${datasetSql(b, size, realisticContent(size, { seed, big: [] })).join(';\n')};\n`);
+  };
+  try {
+    let db = freshDb(b);
+    try {
+      load(db);
+      timed(heatManage(['db_sync']), { env: { OS_DATABASE__CONNECTION: db.url, MIGRATE_SQL_CAPTURE: file } });
+    } finally {
+      db.drop();
+    }
+    const captured = readFileSync(file, 'utf8');
+    db = freshDb(b);
+    try {
+      load(db);
+      // Unaligned, no headers: the client's own formatting of the rows it reads (psql aligns
+      // whole result sets of templates) is not the database's time.
+      const quiet = b === 'postgresql' ? ['-A', '-t'] : ['-B', '-N'];
+      const floor = timed([...db.clientArgv(), ...quiet], { input: captured });
+      add({ case: 'realistic', backend: b, what: `replay floor, N = ${size} (db client)`, stat: stat([floor]), note: `${captured.split(';\n').length - 1} statements, ${(captured.length / 1e6).toFixed(0)} MB of SQL` });
+    } finally {
+      db.drop();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The start-up case (bench/startup.ts): wall and CPU time per process, against bare node, every backend. */
+function caseStartup(runs: number) {
+  const r = spawnSync(process.execPath, [join(DIST, 'bench', 'startup.js'), String(Math.max(runs, 7))], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`bench/startup.js exited ${r.status}: ${r.stderr.slice(-500)}`);
+  process.stderr.write(r.stdout);
+  notes.push(`startup (node dist/bench/startup.js ${Math.max(runs, 7)}; target: heat-manage within 0.10 s of bare node):\n\n\`\`\`\n${r.stdout.trim()}\n\`\`\``);
+}
+
 async function main() {
   const o = args();
+  if (o.cases.includes('startup')) caseStartup(o.runs);
   const bare = nodeBare(o.runs);
   for (const b of o.backends) {
     if (o.cases.includes('empty')) caseEmpty(b, o.runs, bare);
@@ -325,7 +375,7 @@ async function main() {
       }
     }
     if (o.cases.includes('realistic') && b !== 'sqlite') {
-      for (const n of o.realisticSizes) caseRealistic(b, n, o.dataRuns, { seed: o.seed, bigMb: [] });
+      for (const n of o.realisticSizes) caseRealistic(b, n, o.dataRuns, { seed: o.seed, bigMb: [], floor: o.floorSizes.includes(n) });
     }
     if (o.cases.includes('realistic-big') && b !== 'sqlite') caseRealistic(b, 1000, o.dataRuns, { seed: o.seed, bigMb: o.big });
   }

@@ -4,7 +4,9 @@
  * On a terminal: one line per step (`028 -> 029 (029_event_id_to_uuid) ... done in 12 ms`, no
  * field dump under it), a live bar for a step that reports progress (`migrate_engine.progress`)
  * and has run for more than a second — done/total, rate and ETA, redrawn at most 10 times a
- * second on one line — and a one-line summary at the end (`migrated 34 -> 71: 37 steps, 21 s`).
+ * second on one line; a step that reports nothing (one statement over a whole table) shows its
+ * elapsed time instead, once a second — and a one-line summary at the end
+ * (`migrated 34 -> 71: 37 steps, 21 s`).
  *
  * Off a terminal (containers, CI, log files): the JSON log lines as before, plus a `progress`
  * event at most every 5 s per step, so entrypoint logs stay machine-readable.
@@ -25,7 +27,15 @@ export interface ReporterOptions {
   /** Set when stderr is a terminal: draw the bar there and keep log lines short. */
   readonly terminal?: Terminal;
   readonly now?: () => number;
+  /** Calls `fn` every `ms` until the returned function is called (default: an unref'd setInterval). */
+  readonly every?: (ms: number, fn: () => void) => () => void;
 }
+
+const everyMs = (ms: number, fn: () => void): (() => void) => {
+  const t = setInterval(fn, ms);
+  t.unref();
+  return () => clearInterval(t);
+};
 
 const pad = (n: number) => String(n).padStart(3, '0');
 const name = (script: string) => script.replace(/^versions\//, '').replace(/\.[^.]+$/, '');
@@ -57,17 +67,35 @@ export function stepReporter(o: ReporterOptions) {
   let drawnAt = -Infinity;
   let barShown = false;
   let lastEvent = 0;
+  let stopTicking: (() => void) | undefined;
+  let current = '';
+  let progressed = false;
   const clear = () => {
+    stopTicking?.();
+    stopTicking = undefined;
     if (barShown) terminal!.write('\r\x1b[K');
     barShown = false;
+  };
+  // A step that reports no progress (one set-based statement over a whole table) still shows that
+  // it is alive on a terminal: its elapsed time, once a second, until a bar or its end replaces it.
+  const tick = () => {
+    const t = now();
+    if (progressed || t - started < 1000) return;
+    terminal!.write(`\r\x1b[K  ${current}  running ${duration((t - started) / 1000)}`.slice(0, (terminal!.columns ?? 80) - 1));
+    barShown = true;
   };
   return {
     onStep(e: StepEvent): void {
       if (e.type === 'start') {
+        clear();
         started = now();
         drawnAt = -Infinity;
         lastEvent = started;
+        current = `${pad(e.from)} -> ${pad(e.to)} (${name(e.script)})`;
+        progressed = false;
+        if (terminal) stopTicking = (o.every ?? everyMs)(1000, tick);
       } else if (e.type === 'progress') {
+        progressed = true;
         const t = now();
         const elapsedS = (t - started) / 1000;
         if (terminal) {

@@ -62,3 +62,48 @@ test('off a terminal: the step and summary JSON fields as before; progress event
   r.summary({ from: 34, to: 71, steps: [] }, 5);
   assert.deepEqual(c.logs.at(-1), { obj: { from: 34, to: 71, steps: 0, ms: 5 }, msg: 'database is at version 71; nothing to do' });
 });
+
+test('on a terminal: a step that reports no progress shows its elapsed time once a second, cleared by its end', () => {
+  let t = 0;
+  let tick: (() => void) | undefined;
+  let stopped = 0;
+  const c = capture();
+  const every = (ms: number, fn: () => void) => {
+    assert.equal(ms, 1000);
+    tick = fn;
+    return () => void stopped++;
+  };
+  const r = stepReporter({ logger: c.logger, terminal: c.terminal, now: () => t, every });
+  const s35 = { from: 34, to: 35, script: 'versions/035_event_uuid_to_id.ts' };
+  r.onStep({ type: 'start', ...s35 });
+  t = 600;
+  tick!();
+  assert.equal(c.screen(), '', 'nothing in the first second');
+  t = 1200;
+  tick!();
+  assert.equal(c.screen(), '\r\x1b[K  034 -> 035 (035_event_uuid_to_id)  running 1.2 s');
+  t = 12_400;
+  tick!();
+  assert.match(c.screen(), /running 12 s$/);
+  r.onStep({ type: 'done', ...s35, ms: 12_400 });
+  assert.equal(stopped, 1, 'the ticker stops with the step');
+  // A step with a bar: the ticker never draws over it.
+  r.onStep({ type: 'start', ...step });
+  t = 20_000;
+  r.onStep({ type: 'progress', ...step, done: 5, total: 10 });
+  const before = c.screen();
+  t = 25_000;
+  tick!();
+  assert.equal(c.screen(), before, 'no elapsed line once the step reports progress');
+  r.onStep({ type: 'done', ...step, ms: 5000 });
+  assert.ok(c.screen().endsWith('\r\x1b[K'), 'the line is cleared before the step line');
+  assert.deepEqual(c.logs.at(-1), { msg: '036 -> 037 (037_migrate_hot_template) ... done in 5000 ms' });
+});
+
+test('off a terminal: no ticker', () => {
+  const c = capture();
+  const r = stepReporter({ logger: c.logger, now: () => 0, every: () => assert.fail('no ticker off a terminal') });
+  r.onStep({ type: 'start', ...step });
+  r.onStep({ type: 'done', ...step, ms: 5 });
+  assert.equal(c.logs.length, 1);
+});
