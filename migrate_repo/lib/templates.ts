@@ -6,7 +6,8 @@
  * is bounded by construction: a batch is at most {@link BATCH} rows AND at most
  * {@link READ_BYTES} of template text (the sizes are read first, so a batch never holds more; a
  * row larger than that is read alone), writes go out once {@link WRITE_ROWS} rows or
- * `writeBytes` are pending, and nothing of a batch is kept when the next one is read.
+ * `writeBytes` are pending, and at most two batches are held: the one being decided and the next
+ * one, read ahead so that the server reads while this process parses.
  *
  * Every write sets a row's final text in one statement (several rows per UPDATE: a long data step
  * on MySQL is otherwise one commit per row), so a step interrupted between statements converges
@@ -133,54 +134,74 @@ async function readInPieces(e: MigrateEngine, how: Io, id: number, bytes: number
   return out;
 }
 
+/** One read batch: its rows (id order), their stored byte lengths, and where the next one starts. */
+interface Batch {
+  rows: Row[];
+  readonly stored: Map<number, number>;
+  readonly upTo: number;
+  readonly final: boolean;
+}
+
+/** Reads the batch after row id `after`: sizes first, cut where its text would pass READ_BYTES. */
+async function readBatch(e: MigrateEngine, how: Io, after: number): Promise<Batch | null> {
+  const sizes = await e.query(`SELECT id, ${how.length} AS len FROM raw_template WHERE id > ? ORDER BY id LIMIT ${BATCH}`, [after]);
+  if (sizes.length === 0) return null;
+  let upTo = Number(sizes[0]!.id);
+  let bytes = 0;
+  for (const r of sizes) {
+    const len = Number(r.len ?? 0);
+    if (bytes > 0 && bytes + len > READ_BYTES) break;
+    bytes += len;
+    upTo = Number(r.id);
+  }
+  const stored = new Map<number, number>();
+  for (const r of sizes) if (r.len !== null && r.len !== undefined) stored.set(Number(r.id), Number(r.len));
+  const rows = await e.query(`SELECT id, ${how.column} AS template FROM raw_template WHERE id > ? AND id <= ? ORDER BY id`, [after, upTo]);
+  return { rows, stored, upTo, final: sizes.length < BATCH && upTo >= Number(sizes[sizes.length - 1]!.id) };
+}
+
 export async function rewriteTemplates(e: MigrateEngine, step: string, decide: Decide): Promise<void> {
   const countRows = await e.query('SELECT COUNT(*) AS n FROM raw_template');
   const total = Number(countRows[0]?.n ?? 0);
   if (total === 0) return;
   const how = await io(e);
   const w = new Writer(e, how, step);
-  let last = -1;
   let done = 0;
-  for (;;) {
-    // Sizes first: the batch is cut where its text would pass READ_BYTES.
-    const sizes = await e.query(`SELECT id, ${how.length} AS len FROM raw_template WHERE id > ? ORDER BY id LIMIT ${BATCH}`, [last]);
-    if (sizes.length === 0) break;
-    let upTo = Number(sizes[0]!.id);
-    let bytes = 0;
-    for (const r of sizes) {
-      const len = Number(r.len ?? 0);
-      if (bytes > 0 && bytes + len > READ_BYTES) break;
-      bytes += len;
-      upTo = Number(r.id);
-    }
-    const stored = new Map<number, number>();
-    for (const r of sizes) if (r.len !== null && r.len !== undefined) stored.set(Number(r.id), Number(r.len));
-    let rows: Row[] | null = await e.query(`SELECT id, ${how.column} AS template FROM raw_template WHERE id > ? AND id <= ? ORDER BY id`, [last, upTo]);
-    for (const row of rows) {
-      const id = Number(row.id);
-      const text = await textOf(e, how, id, row.template, stored.get(id));
-      row.template = null; // the bytes are no longer needed
-      let next: string | null;
-      try {
-        next = decide(text);
-      } catch (err) {
-        if (err instanceof TemplateProblem) {
-          throw new TemplateDataError(
-            `migration ${step}: raw_template row id=${id}: ${err.message}. Heat's own migration fails on this row too; ` +
-              'fix the template (or delete the row if no stack uses it) and run the upgrade again.',
-          );
+  let ahead: Promise<Batch | null> | null = readBatch(e, how, -1);
+  try {
+    for (let batch = await ahead; batch; batch = ahead ? await ahead : null) {
+      // Read ahead: the next batch's statements go to the server now, so that it reads while this
+      // batch is parsed here (rows are disjoint: this batch's writes touch ids <= batch.upTo only).
+      // Issued before this batch's UPDATEs, they still queue on the one connection in order.
+      ahead = batch.final ? null : readBatch(e, how, batch.upTo);
+      ahead?.catch(() => undefined); // awaited below or in finally; never an unhandled rejection
+      for (const row of batch.rows) {
+        const id = Number(row.id);
+        const text = await textOf(e, how, id, row.template, batch.stored.get(id));
+        row.template = null; // the bytes are no longer needed
+        let next: string | null;
+        try {
+          next = decide(text);
+        } catch (err) {
+          if (err instanceof TemplateProblem) {
+            throw new TemplateDataError(
+              `migration ${step}: raw_template row id=${id}: ${err.message}. Heat's own migration fails on this row too; ` +
+                'fix the template (or delete the row if no stack uses it) and run the upgrade again.',
+            );
+          }
+          throw err;
         }
-        throw err;
+        if (next !== null && next !== text) await w.add(id, next);
       }
-      if (next !== null && next !== text) await w.add(id, next);
-      last = id;
+      done += batch.rows.length;
+      batch.rows = [];
+      await w.flush();
+      e.progress(done, total);
+      e.logger.debug({ step, done, total, changed: w.changed }, 'raw_template rows checked');
     }
-    done += rows.length;
-    rows = null;
-    await w.flush();
-    e.progress(done, total);
-    e.logger.debug({ step, done, total, changed: w.changed }, 'raw_template rows checked');
-    if (sizes.length < BATCH && last >= Number(sizes[sizes.length - 1]!.id)) break;
+  } finally {
+    // A failed batch: nothing of ours stays in flight on the connection when the step ends.
+    if (ahead) await ahead.catch(() => undefined);
   }
   e.logger.info({ step, done, total, changed: w.changed }, 'raw_template rows checked and rewritten');
 }
