@@ -6,8 +6,9 @@
  * is bounded by construction: a batch is at most {@link BATCH} rows AND at most
  * {@link READ_BYTES} of template text (the sizes are read first, so a batch never holds more; a
  * row larger than that is read alone), writes go out once {@link WRITE_ROWS} rows or
- * `writeBytes` are pending, and at most two batches are held: the one being decided and the next
- * one, read ahead so that the server reads while this process parses.
+ * `writeBytes` are pending (one UPDATE in flight at a time, not waited for while the next rows are
+ * parsed), and at most two batches are held: the one being decided and the next one, read ahead
+ * so that the server reads while this process parses.
  *
  * Every write sets a row's final text in one statement (several rows per UPDATE: a long data step
  * on MySQL is otherwise one commit per row), so a step interrupted between statements converges
@@ -195,13 +196,15 @@ export async function rewriteTemplates(e: MigrateEngine, step: string, decide: D
       }
       done += batch.rows.length;
       batch.rows = [];
-      await w.flush();
+      await w.send();
       e.progress(done, total);
       e.logger.debug({ step, done, total, changed: w.changed }, 'raw_template rows checked');
     }
+    await w.flush();
   } finally {
     // A failed batch: nothing of ours stays in flight on the connection when the step ends.
     if (ahead) await ahead.catch(() => undefined);
+    await w.settle().catch(() => undefined);
   }
   e.logger.info({ step, done, total, changed: w.changed }, 'raw_template rows checked and rewritten');
 }
@@ -210,6 +213,7 @@ export async function rewriteTemplates(e: MigrateEngine, step: string, decide: D
 class Writer {
   private pending: Array<[number, string | Buffer]> = [];
   private bytes = 0;
+  private inFlight: Promise<void> | null = null;
   changed = 0;
   /** Bytes of values one UPDATE may carry. */
   private readonly budget: number;
@@ -237,27 +241,47 @@ class Writer {
       return;
     }
     const c = this.cost(v);
-    if (this.pending.length > 0 && (this.pending.length >= WRITE_ROWS || this.bytes + c > this.budget)) await this.flush();
+    if (this.pending.length > 0 && (this.pending.length >= WRITE_ROWS || this.bytes + c > this.budget)) await this.send();
     this.pending.push([id, v]);
     this.bytes += c;
   }
 
-  async flush(): Promise<void> {
+  /**
+   * Sends the pending rows as one UPDATE without waiting for it (the next rows are parsed while the
+   * server writes); at most one UPDATE is in flight: the previous one is awaited first.
+   */
+  async send(): Promise<void> {
     const rows = this.pending;
     if (rows.length === 0) return;
+    await this.settle();
     this.pending = [];
     this.bytes = 0;
+    let sent: Promise<number>;
     if (rows.length === 1) {
-      await this.e.execute('UPDATE raw_template SET template = ? WHERE id = ?', [rows[0]![1], rows[0]![0]]);
+      sent = this.e.execute('UPDATE raw_template SET template = ? WHERE id = ?', [rows[0]![1], rows[0]![0]]);
     } else {
       const cases = rows.map(() => 'WHEN ? THEN ?').join(' ');
       const ids = rows.map(() => '?').join(', ');
       const params: unknown[] = [];
       for (const [id, v] of rows) params.push(id, v);
       for (const [id] of rows) params.push(id);
-      await this.e.execute(`UPDATE raw_template SET template = CASE id ${cases} END WHERE id IN (${ids})`, params);
+      sent = this.e.execute(`UPDATE raw_template SET template = CASE id ${cases} END WHERE id IN (${ids})`, params);
     }
-    this.changed += rows.length;
+    this.inFlight = sent.then(() => void (this.changed += rows.length));
+    this.inFlight.catch(() => undefined); // awaited by settle(); never an unhandled rejection
+  }
+
+  /** Waits for the UPDATE in flight, if any (its error surfaces here). */
+  async settle(): Promise<void> {
+    const p = this.inFlight;
+    this.inFlight = null;
+    if (p) await p;
+  }
+
+  /** Everything pending written and done. */
+  async flush(): Promise<void> {
+    await this.send();
+    await this.settle();
   }
 }
 
