@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --cases empty,noop,data,steps] [--backends mysql,postgresql,sqlite]
+ * `npm run bench [-- --cases startup,pyjson,empty,noop,steps,data,realistic,realistic-big,purge] [--backends mysql,postgresql,sqlite]
  *                 [--runs 5] [--sizes 1000,10000,100000] [--data-runs 1] [--json out.json]`
  *
  * Every figure is a whole process (node start-up included), median (min-max) over --runs runs,
@@ -30,7 +30,7 @@ function args() {
     return i >= 0 && a[i + 1] ? a[i + 1]! : d;
   };
   return {
-    cases: get('cases', 'startup,empty,noop,steps,data,realistic,realistic-big').split(','),
+    cases: get('cases', 'startup,pyjson,empty,noop,steps,data,realistic,realistic-big').split(','),
     backends: get('backends', 'mysql,postgresql,sqlite').split(',') as Backend[],
     runs: Number(get('runs', '5')),
     sizes: get('sizes', '1000').split(',').map(Number),
@@ -360,9 +360,18 @@ function caseStartup(runs: number) {
   notes.push(`startup (node dist/bench/startup.js ${Math.max(runs, 7)}; target: heat-manage within 0.10 s of bare node):\n\n\`\`\`\n${r.stdout.trim()}\n\`\`\``);
 }
 
+/** The codec case (bench/pyjson.ts): pyjson loads/dumps against JSON.parse/stringify on the realistic templates. */
+function casePyjson() {
+  const r = spawnSync(process.execPath, [join(DIST, 'bench', 'pyjson.js'), '--rounds', '15'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`bench/pyjson.js exited ${r.status}: ${r.stderr.slice(-500)}`);
+  process.stderr.write(r.stdout);
+  notes.push(`pyjson (node dist/bench/pyjson.js --rounds 15; targets: loads >= 0.25, dumps >= 0.33 of V8's JSON):\n\n\`\`\`\n${r.stdout.trim()}\n\`\`\``);
+}
+
 async function main() {
   const o = args();
   if (o.cases.includes('startup')) caseStartup(o.runs);
+  if (o.cases.includes('pyjson')) casePyjson();
   const bare = nodeBare(o.runs);
   for (const b of o.backends) {
     if (o.cases.includes('empty')) caseEmpty(b, o.runs, bare);
