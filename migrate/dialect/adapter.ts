@@ -164,6 +164,15 @@ export async function createAdapter(dialect: DialectName): Promise<DialectAdapte
   }
 }
 
+/**
+ * The driver options of a URL as TypeORM DataSource options, built by the URL's adapter (the only
+ * home of its dialect's connection settings: host, TLS files, timeouts...). For callers that open
+ * their own DataSource; they override what is theirs (pool size, charset, type parsers).
+ */
+export async function typeormOptionsFor(url: ParsedUrl, o: ConnectOptions = {}): Promise<DataSourceOptions> {
+  return (await createAdapter(url.dialect)).typeormOptions(url, o);
+}
+
 /** Connection settings shared by the network backends: URL `connect_timeout` (s), default 10 s. */
 export function connectTimeoutMs(u: ParsedUrl): number {
   const s = Number(u.query.connect_timeout);
