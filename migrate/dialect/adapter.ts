@@ -80,6 +80,8 @@ export interface DialectAdapter {
   /** Statement that starts a write transaction (SQLite: BEGIN IMMEDIATE, which waits for writers). */
   readonly beginSql: string;
   quote(identifier: string): string;
+  /** A value as an SQL literal of this backend (captured SQL text only; never executed). */
+  literal(value: unknown): string;
 
   /** Opens a driver connection (driver options from the URL, results wrapped to RawResult). */
   connect(url: ParsedUrl, o: ConnectOptions): Promise<{ raw: RawQuery; close(): Promise<void> }>;

@@ -14,6 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import { MigrateError } from '../errors.js';
+import { sqlLiteral } from '../sql.js';
 import type { ParsedUrl } from '../url.js';
 import { driverError, type BumpArgs, type DialectAdapter, type ErrorKind, type LockOptions, type Queryable } from './adapter.js';
 import { mysqlGuard } from './mysql-blockers.js';
@@ -35,6 +36,7 @@ export class MysqlAdapter implements DialectAdapter {
   private maxPacket?: number;
 
   quote = (id: string) => `\`${id.replace(/`/g, '``')}\``;
+  literal = (v: unknown) => sqlLiteral(v, { backslashEscapes: true });
 
   connect = connectMysql;
   typeormOptions = mysqlTypeormOptions;

@@ -6,6 +6,7 @@
  * Driver options and result wrapping: postgres-driver.ts; the blocker probe and cancel: postgres-blockers.ts.
  */
 import { createHash } from 'node:crypto';
+import { sqlLiteral } from '../sql.js';
 import { driverError, type DialectAdapter, type ErrorKind, type Queryable } from './adapter.js';
 import { postgresGuard } from './postgres-blockers.js';
 import { connectPostgres, postgresTypeormOptions, wrapPostgres } from './postgres-driver.js';
@@ -24,6 +25,7 @@ export class PostgresAdapter implements DialectAdapter {
   readonly connectHint = 'check the URL and that the server is running';
   readonly beginSql = 'BEGIN';
   quote = (id: string) => `"${id.replace(/"/g, '""')}"`;
+  literal = (v: unknown) => sqlLiteral(v, { booleanWords: true });
 
   connect = connectPostgres;
   typeormOptions = postgresTypeormOptions;
