@@ -8,6 +8,7 @@ import type { GuardProbe, LockBlocker } from '../guard.js';
 
 export const mysqlGuard: GuardProbe = {
   blockerNoun: 'connection',
+  killCommand: (id) => `KILL ${id}`,
   // Metadata locks: the waiter's processlist state says so; the holders are the sessions with an
   // open transaction in this database (MariaDB without metadata_lock_info cannot tell which
   // table each holds). Row locks: INNODB_LOCK_WAITS names the blocking transaction.

@@ -8,6 +8,7 @@ import type { GuardProbe } from '../guard.js';
 
 export const postgresGuard: GuardProbe = {
   blockerNoun: 'backend pid',
+  killCommand: (id) => `SELECT pg_terminate_backend(${id})`,
   async lockWait(aux, pid) {
     const [me] = await aux.query(
       `SELECT a.wait_event_type AS type, EXTRACT(EPOCH FROM now() - a.query_start)::int AS s, a.query AS q,
