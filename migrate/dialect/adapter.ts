@@ -45,9 +45,10 @@ export interface ConnectOptions {
  * What an error means, as far as the core cares: `busy` (SQLite write lock), `not-ready` (a
  * Galera node not serving), `lost` (the connection died under a statement), `unreachable`
  * (connecting failed; retry later), `auth`, `no-database`, `missing-table`, `lock-wait-timeout`
- * (a statement gave up waiting for another session's table or row lock); undefined: anything else.
+ * (a statement gave up waiting for another session's table or row lock), `cancelled` (the
+ * statement was cancelled from another session: the guard's cancel); undefined: anything else.
  */
-export type ErrorKind = 'busy' | 'not-ready' | 'lost' | 'unreachable' | 'auth' | 'no-database' | 'missing-table' | 'lock-wait-timeout';
+export type ErrorKind = 'busy' | 'not-ready' | 'lost' | 'unreachable' | 'auth' | 'no-database' | 'missing-table' | 'lock-wait-timeout' | 'cancelled';
 
 /** How the run lock is taken (MySQL/MariaDB only; the others have one kind of lock). */
 export interface LockOptions {

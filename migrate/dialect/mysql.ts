@@ -52,6 +52,7 @@ export class MysqlAdapter implements DialectAdapter {
     // between two statements): mysql2 says so by message only.
     if (code === 'PROTOCOL_CONNECTION_LOST' || /Can't add new command when connection is in closed state/.test(message)) return 'lost';
     if (errno === 1205) return 'lock-wait-timeout'; // lock_wait_timeout (metadata) or innodb_lock_wait_timeout (rows)
+    if (errno === 1317) return 'cancelled'; // ER_QUERY_INTERRUPTED: KILL QUERY
     if (code === 'ER_CON_COUNT_ERROR' || errno === 1040) return 'unreachable';
     return undefined;
   }

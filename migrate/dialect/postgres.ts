@@ -44,6 +44,7 @@ export class PostgresAdapter implements DialectAdapter {
       return 'lost';
     }
     if (code === '55P03') return 'lock-wait-timeout'; // lock_timeout
+    if (code === '57014') return 'cancelled'; // query_canceled: pg_cancel_backend (or statement_timeout)
     if (code === '57P03' || code === '53300' || /timeout expired|the database system is (starting up|shutting down)/i.test(message)) return 'unreachable';
     return undefined;
   }
