@@ -12,7 +12,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConnectionError, ControlledSchemaError, DatabaseAlreadyControlledError, LockTimeoutError } from '../../migrate/errors.js';
-import { DEFAULT_LOCK_OPTIONS, type LockOptions } from '../../migrate/dialect/adapter.js';
+import { DEFAULT_LOCK_OPTIONS, type LockHolder, type LockOptions } from '../../migrate/dialect/adapter.js';
 import type { Logger } from '../../migrate/script/contract.js';
 import { openSession, type Session } from '../../migrate/session.js';
 import { LOG_TABLE, StepLog } from '../../migrate/step-log.js';
@@ -46,6 +46,25 @@ async function sessions<T>(db: TestDatabase, n: number, fn: (s: Session[]) => Pr
 
 const lockOptions = (db: TestDatabase): LockOptions => ({ ...DEFAULT_LOCK_OPTIONS, logger: silent, openAux: () => openSession(db.url) });
 
+/**
+ * The lock contract once `a` holds 'k': `b` does not get it, not even within a bounded wait; the
+ * holder can be named; `other` takes another key; unlock says whether it was held. Returns the holder.
+ */
+async function heldLockContract(a: Session, b: Session, other: Session, o: LockOptions): Promise<LockHolder> {
+  assert.equal(await b.adapter.tryLock(b, 'k', 0, o), false, 'a held lock is not taken');
+  const t0 = performance.now();
+  assert.equal(await b.adapter.tryLock(b, 'k', 1000, o), false, 'nor within a bounded wait');
+  const waited = performance.now() - t0;
+  assert.ok(waited >= 900 && waited < 5000, `the wait is bounded (${Math.round(waited)} ms for 1000 ms)`);
+  const holder = await b.adapter.lockHolder(b, 'k');
+  assert.ok(holder && holder.text.length > 0, 'the holder can be named for the waiting line');
+  assert.equal(await other.adapter.tryLock(other, 'other-key', 0, o), true, 'another key is another lock');
+  assert.equal(await a.adapter.unlock(a, 'k'), true, 'unlock: it was held');
+  assert.equal(await b.adapter.tryLock(b, 'k', 0, o), true, 'released: the other session takes it');
+  assert.equal(await a.adapter.unlock(a, 'k'), false, 'unlock of a lock not held says so');
+  return holder;
+}
+
 await forEachDialect('adapter conformance', (dialect) => {
   test('lock: tryLock says whether it was taken; a second session waits at most its bound; unlock says whether it was held', async (t) =>
     withTestDatabase(t, dialect, (db) =>
@@ -58,17 +77,7 @@ await forEachDialect('adapter conformance', (dialect) => {
           assert.equal(await b!.adapter.tryLock(b!, 'k', 0, o), true, 'no session lock: every caller proceeds (steps serialise on BEGIN IMMEDIATE)');
           return;
         }
-        assert.equal(await b!.adapter.tryLock(b!, 'k', 0, o), false, 'a held lock is not taken');
-        const t0 = performance.now();
-        assert.equal(await b!.adapter.tryLock(b!, 'k', 1000, o), false, 'nor within a bounded wait');
-        const waited = performance.now() - t0;
-        assert.ok(waited >= 900 && waited < 5000, `the wait is bounded (${Math.round(waited)} ms for 1000 ms)`);
-        const holder = await b!.adapter.lockHolder(b!, 'k');
-        assert.ok(holder && holder.text.length > 0, 'the holder can be named for the waiting line');
-        assert.equal(await b!.adapter.tryLock(b!, 'other-key', 0, o), true, 'another key is another lock');
-        assert.equal(await a!.adapter.unlock(a!, 'k'), true, 'unlock: it was held');
-        assert.equal(await b!.adapter.tryLock(b!, 'k', 0, o), true, 'released: the other session takes it');
-        assert.equal(await a!.adapter.unlock(a!, 'k'), false, 'unlock of a lock not held says so');
+        await heldLockContract(a!, b!, b!, o);
       }),
     ));
 
@@ -181,18 +190,9 @@ await forEachDialect('adapter conformance', (dialect) => {
             assert.equal(await a!.adapter.tryLock(a!, 'k', 0, o), true, 'a free lock is taken');
             const rows = await c!.query('SELECT lock_key, pid FROM migrate_lock');
             assert.deepEqual(rows.map((r) => [r.lock_key, Number(r.pid)]), [['k', process.pid]], 'the lock is a row of migrate_lock');
-            assert.equal(await b!.adapter.tryLock(b!, 'k', 0, o), false, 'a held lock is not taken');
-            const t0 = performance.now();
-            assert.equal(await b!.adapter.tryLock(b!, 'k', 1000, o), false, 'nor within a bounded wait');
-            const waited = performance.now() - t0;
-            assert.ok(waited >= 900 && waited < 5000, `the wait is bounded (${Math.round(waited)} ms for 1000 ms)`);
-            const holder = await b!.adapter.lockHolder(b!, 'k');
-            assert.match(holder?.text ?? '', new RegExp(`pid ${process.pid} \\(cluster row lock\\)`), 'the holder can be named for the waiting line');
-            // One run lock per connection (the adapter keeps its row lock): another key on another connection.
-            assert.equal(await c!.adapter.tryLock(c!, 'other-key', 0, o), true, 'another key is another lock');
-            assert.equal(await a!.adapter.unlock(a!, 'k'), true, 'unlock: it was held');
-            assert.equal(await b!.adapter.tryLock(b!, 'k', 0, o), true, 'released: the other session takes it');
-            assert.equal(await a!.adapter.unlock(a!, 'k'), false, 'unlock of a lock not held says so');
+            // One run lock per connection (the adapter keeps its row lock): another key on another connection (c).
+            const holder = await heldLockContract(a!, b!, c!, o);
+            assert.match(holder.text, new RegExp(`pid ${process.pid} \\(cluster row lock\\)`), 'the holder is named: host, pid, cluster row lock');
           } finally {
             for (const s of [a!, b!, c!]) await s.adapter.unlock(s, 'k').catch(() => undefined);
           }
