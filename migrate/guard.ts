@@ -16,8 +16,12 @@
  *
  * The second connection is opened only when needed (a step that runs longer than one interval, or
  * a stop), and closed with the guard.
+ *
+ * The Migrator creates one guard per migration connection (`guardFor`) and turns a stop and a
+ * statement's lock-wait timeout into their one-line errors here (`interrupted`, `lockWaitError`).
  */
-import { describe } from './errors.js';
+import type { MigrationConnection } from './connection.js';
+import { InterruptedError, LockWaitTimeoutError, describe } from './errors.js';
 import type { Logger } from './script/contract.js';
 
 /** Who holds what the migration connection waits for. */
@@ -48,6 +52,8 @@ export interface GuardProbe {
   cancel(aux: AuxConnection, id: number): Promise<void>;
   /** How to name a blocker in a message: `connection 4711` / `backend pid 812`. */
   readonly blockerNoun: string;
+  /** The statement an operator runs to end blocker `id` (`KILL 4711`), for the error message. */
+  killCommand?(id: number): string;
 }
 
 export interface AuxConnection {
@@ -77,6 +83,26 @@ export function describeBlocker(noun: string, b: LockBlocker): string {
 export function describeBlockers(noun: string, w: LockWait): string {
   if (!w.blockers.length) return 'a session that could not be identified';
   return w.blockers.slice(0, 3).map((b) => describeBlocker(noun, b)).join('; ') + (w.blockers.length > 3 ? `; and ${w.blockers.length - 3} more` : '');
+}
+
+/** The one-line stop message, logged and returned (the caller throws it). */
+export function interrupted(logger: Logger, reason: unknown, where: string): InterruptedError {
+  const e = new InterruptedError(`${describe(reason)} ${where}`, reason);
+  logger.warn({ reason: describe(reason) }, e.message);
+  return e;
+}
+
+const NO_PROBE: GuardProbe = { blockerNoun: 'session', lockWait: async () => undefined, cancel: async () => undefined };
+
+/** The guard of a migration connection (one that cannot be watched, e.g. SQLite's, still reports a stop). */
+export async function guardFor(c: MigrationConnection, o: Pick<GuardOptions, 'logger' | 'lockWaitTimeoutMs' | 'signal'>): Promise<RunGuard> {
+  const info = await c.guardInfo?.();
+  return new RunGuard({
+    ...o,
+    probe: info?.probe ?? NO_PROBE,
+    sessionId: info?.probe ? info.sessionId : undefined,
+    openAux: () => (info ? info.openAux() : Promise.reject(new Error('no second connection here'))),
+  });
 }
 
 export class RunGuard {
@@ -142,6 +168,22 @@ export class RunGuard {
     } finally {
       this.looking = false;
     }
+  }
+
+  /**
+   * A step's statement gave up waiting for another session's lock: what it waited for and who holds
+   * it (the last sighting), how to end that session, and what became of the step.
+   */
+  lockWaitError(label: string, transactional: boolean): LockWaitTimeoutError {
+    const limit = Math.round(this.o.lockWaitTimeoutMs / 1000);
+    const w = this.lastWait;
+    const first = w?.blockers[0];
+    const kill = first && this.o.probe.killCommand ? ` (${this.o.probe.killCommand(first.id)})` : '';
+    return new LockWaitTimeoutError(
+      `${label} waited ${limit} s for ${w ? `${w.what}, held by ${describeBlockers(this.noun, w)}` : 'a lock another session holds'}; ` +
+        `end that transaction${kill} or stop the services using the database, then run again; ` +
+        `${transactional ? 'the step was rolled back' : 'the step is resumable: the next run retries it'} ([database] lock_wait_timeout = ${limit} s)`,
+    );
   }
 
   /** Cancels the statement in flight (if any) from the second connection. */

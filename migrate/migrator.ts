@@ -6,20 +6,24 @@
  *   plan    the whole path, once (a missing version anywhere aborts before anything runs)
  *   lock    open the migration connection, take the run lock (bounded wait, logged, LockTimeoutError)
  *   ensure  re-read the version under the lock (another process may have moved it); oslo: stamp
- *   walk    per step: [begin] script -> compare-and-set bump + log row -> [commit]
+ *   walk    per step (step.ts): [begin] script -> compare-and-set bump + log row -> [commit]
  *   release in finally; an unlock failure after an error keeps the first error and logs the second
  *
  * SQLite has no session lock: each step runs in BEGIN IMMEDIATE and re-reads the version inside
  * the transaction, so a step is applied by exactly one process; one that finds the step done
  * re-plans from the new version.
+ *
+ * The run guard (guard.ts) watches the migration connection while steps run and turns a stop or a
+ * statement's lock-wait timeout into its one-line error.
  */
 import type { Backend, MigrationConnection } from './connection.js';
-import { DatabaseNotControlledError, InterruptedError, InvalidVersionError, LockTimeoutError, LockWaitTimeoutError, StepError, describe } from './errors.js';
-import { RunGuard, describeBlockers } from './guard.js';
+import { DatabaseNotControlledError, InterruptedError, InvalidVersionError, LockTimeoutError, describe } from './errors.js';
+import { guardFor, interrupted, type RunGuard } from './guard.js';
 import { checkDirection, type MigrateResult, type Plan, type StepEvent, type StepResult } from './plan.js';
 import { planSteps, scriptFor, type PlannedStep, type Repository } from './repository.js';
+import { pad, runStep } from './step.js';
 import type { Logger } from './script/contract.js';
-import type { StepRecord, VersionState } from './storage.js';
+import type { VersionState } from './storage.js';
 
 export { checkDirection, type MigrateResult, type Plan, type StepEvent, type StepResult };
 
@@ -38,10 +42,6 @@ export interface MigratorOptions {
   readonly signal?: AbortSignal;
   readonly onStep?: (e: StepEvent) => void;
 }
-
-const pad = (n: number) => String(n).padStart(3, '0');
-
-type Outcome = { ms: number } | 'skipped';
 
 export class Migrator {
   readonly repo: Repository;
@@ -113,17 +113,9 @@ export class Migrator {
     const key = `${this.repo.config.versionTable}:${this.repo.config.repositoryId}`;
     let locked = false;
     let failed = false;
-    const info = await c.guardInfo?.().catch(async (e: unknown) => {
+    const guard = await guardFor(c, { logger, lockWaitTimeoutMs: this.lockWaitMs, signal }).catch(async (e: unknown) => {
       await c.close();
       throw e;
-    });
-    const guard = new RunGuard({
-      probe: info?.probe ?? { blockerNoun: 'session', lockWait: async () => undefined, cancel: async () => undefined },
-      sessionId: info?.probe ? info.sessionId : undefined,
-      openAux: () => (info ? info.openAux() : Promise.reject(new Error('no second connection here'))),
-      logger,
-      lockWaitTimeoutMs: this.lockWaitMs,
-      signal,
     });
     this.guards.set(c, guard);
     try {
@@ -172,9 +164,7 @@ export class Migrator {
 
   /** The one-line stop message, logged and thrown. */
   private interrupted(reason: unknown, where: string): InterruptedError {
-    const e = new InterruptedError(`${describe(reason)} ${where}`, reason);
-    this.o.logger.warn({ reason: describe(reason) }, e.message);
-    return e;
+    return interrupted(this.o.logger, reason, where);
   }
 
   /** Takes the run lock, waiting at most the lock timeout and saying for whom; returns whether it had to wait. */
@@ -242,7 +232,7 @@ export class Migrator {
         const stop = this.guards.get(c)?.stopReason;
         if (stop) throw this.interrupted(stop, `before step ${pad(step.from)} -> ${pad(step.to)}; the next run continues from ${pad(step.from)}`);
         c.assertLocked();
-        const outcome = await this.step(c, step, resumeFrom === step.from);
+        const outcome = await runStep(c, step, resumeFrom === step.from, { guard: this.guards.get(c), logger: this.o.logger, signal: this.o.signal, onStep: this.o.onStep });
         if (outcome === 'skipped') {
           replan = true;
           break;
@@ -257,96 +247,6 @@ export class Migrator {
       path = planSteps(this.repo, cur, target, c.dialect);
     }
     return { from: start, to: cur, steps };
-  }
-
-  private async step(c: MigrationConnection, step: PlannedStep, resumed: boolean): Promise<Outcome> {
-    const rec: StepRecord = { from: step.from, to: step.to, direction: step.direction, script: step.script.relPath };
-    const { version, log } = c.storage;
-    const t0 = performance.now();
-    const guard = this.guards.get(c);
-    const label = `step ${pad(step.from)} -> ${pad(step.to)} (${rec.script})`;
-    const fail = (e: unknown) => this.stepFailure(c, step, label, e);
-    const start = () => this.o.onStep?.({ type: 'start', from: step.from, to: step.to, script: rec.script });
-    const signal = this.o.signal;
-    const progress = (done: number, total?: number) => this.o.onStep?.({ type: 'progress', from: step.from, to: step.to, script: rec.script, done, total });
-    const unwatch = guard?.watch(label) ?? (() => undefined);
-    try {
-      if (c.transactionalDdl) {
-        await c.begin();
-        try {
-          if (!c.sessionLock && (await version.read()) !== step.from) {
-            await c.rollback();
-            return 'skipped';
-          }
-          await c.beforeStep();
-          start();
-          await c.runScript(step, false, signal, progress);
-          c.assertLocked();
-          await version.bump(step.from, step.to);
-          await log.record(rec, 'done');
-          await c.beforeCommit();
-          await c.commit();
-        } catch (e) {
-          await c.rollback();
-          await log.record(rec, 'failed', describe(e)).catch(() => undefined);
-          throw fail(e);
-        }
-      } else {
-        start();
-        await log.record(rec, 'running');
-        // A .sql script runs in one transaction with its version bump (SPEC §10.2): a DML-only script
-        // is then atomic; DDL commits implicitly whatever we do.
-        const sqlInTxn = step.script.kind === 'sql';
-        if (sqlInTxn) await c.begin();
-        try {
-          await c.runScript(step, resumed, signal, progress);
-        } catch (e) {
-          if (sqlInTxn) await c.rollback();
-          await log.finish(rec, 'failed', describe(e)).catch(() => undefined);
-          throw fail(e);
-        }
-        try {
-          c.assertLocked();
-          await log.bumpMarkingDone(rec);
-          if (sqlInTxn) await c.commit();
-        } catch (e) {
-          if (sqlInTxn) await c.rollback();
-          throw fail(e);
-        }
-      }
-    } finally {
-      unwatch();
-    }
-    const ms = Math.round(performance.now() - t0);
-    this.o.onStep?.({ type: 'done', from: step.from, to: step.to, script: rec.script, ms });
-    return { ms };
-  }
-
-  /**
-   * What a failed step throws: an InterruptedError when the run was stopped (the statement in
-   * flight was cancelled), a LockWaitTimeoutError naming the blocker when a statement gave up
-   * waiting for another session's lock, a StepError otherwise.
-   */
-  private stepFailure(c: MigrationConnection, step: PlannedStep, label: string, e: unknown): Error {
-    if (e instanceof StepError || e instanceof InterruptedError || e instanceof LockWaitTimeoutError) return e;
-    const guard = this.guards.get(c);
-    const after = c.transactionalDdl
-      ? `the step rolled back; the next run starts again from ${pad(step.from)}`
-      : 'the step is recorded as interrupted; the next run resumes it';
-    if (guard?.stopReason) return this.interrupted(guard.stopReason, `during ${label}: the statement in flight was cancelled and ${after}`);
-    if (c.isLockWaitTimeout?.(e)) {
-      const limit = Math.round(this.lockWaitMs / 1000);
-      const w = guard?.lastWait;
-      const noun = guard?.noun ?? 'session';
-      const first = w?.blockers[0];
-      const kill = first ? (c.dialect === 'mysql' ? ` (KILL ${first.id})` : c.dialect === 'postgresql' ? ` (SELECT pg_terminate_backend(${first.id}))` : '') : '';
-      return new LockWaitTimeoutError(
-        `${label} waited ${limit} s for ${w ? `${w.what}, held by ${describeBlockers(noun, w)}` : 'a lock another session holds'}; ` +
-          `end that transaction${kill} or stop the services using the database, then run again; ` +
-          `${c.transactionalDdl ? 'the step was rolled back' : 'the step is resumable: the next run retries it'} ([database] lock_wait_timeout = ${limit} s)`,
-      );
-    }
-    return new StepError(step.script.relPath, step.direction, step.from, step.to, e);
   }
 
   /** Lock, re-read the version, walk the plan, release: what `upgrade`/`downgrade` do. */

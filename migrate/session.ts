@@ -120,7 +120,7 @@ export async function openSession(target: string | ParsedUrl, opts: SessionOptio
   const onStatement = opts.hooks?.onStatement;
   const run = async (sql: string, params: readonly unknown[] = [], o?: StatementOptions) => {
     logger?.debug({ sql, params: params.length ? params.map(() => '?') : undefined }, 'SQL');
-    onStatement?.(sql, params, url.dialect);
+    onStatement?.(sql, params, adapter.literal);
     try {
       return await raw(sql, params, o);
     } catch (e) {

@@ -89,20 +89,26 @@ export function splitStatements(script: string): string[] {
   return parts.map((s) => s.trim()).filter((s) => s.length > 0);
 }
 
+/** How a backend writes literals: `booleanWords` true/false (else 1/0); `backslashEscapes` in strings. */
+export interface LiteralStyle {
+  readonly booleanWords?: boolean;
+  readonly backslashEscapes?: boolean;
+}
+
 /** A literal for SQL text (benchmark capture only; never used to build executed statements). */
-function literal(v: unknown, dialect: string): string {
+export function sqlLiteral(v: unknown, style: LiteralStyle): string {
   if (v === null || v === undefined) return 'NULL';
   if (typeof v === 'number' || typeof v === 'bigint') return String(v);
-  if (typeof v === 'boolean') return dialect === 'postgresql' ? String(v) : v ? '1' : '0';
+  if (typeof v === 'boolean') return style.booleanWords ? String(v) : v ? '1' : '0';
   if (v instanceof Date) return `'${v.toISOString().replace('T', ' ').replace('Z', '')}'`;
   const s = Buffer.isBuffer(v) ? v.toString('latin1') : String(v);
   const escaped = s.replace(/'/g, "''");
-  return dialect === 'mysql' ? `'${escaped.replace(/\\/g, '\\\\')}'` : `'${escaped}'`;
+  return style.backslashEscapes ? `'${escaped.replace(/\\/g, '\\\\')}'` : `'${escaped}'`;
 }
 
-/** The statement with its `?` placeholders replaced by literals. */
-export function inlineParams(sql: string, params: readonly unknown[], dialect: string): string {
+/** The statement with its `?` placeholders replaced by literals (the adapter's `literal`). */
+export function inlineParams(sql: string, params: readonly unknown[], literal: (v: unknown) => string): string {
   if (!params.length) return sql;
   let k = 0;
-  return scan(sql, (ch) => (ch === '?' && k < params.length ? literal(params[k++], dialect) : undefined));
+  return scan(sql, (ch) => (ch === '?' && k < params.length ? literal(params[k++]) : undefined));
 }

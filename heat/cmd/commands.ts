@@ -139,6 +139,7 @@ export async function runManagement(p: Parsed, ctx: CommandContext): Promise<num
     maxRetries: cfg.database.maxRetries,
     retryIntervalS: cfg.database.retryInterval,
     logSql: cfg.debug,
+    defaultUser: cfg.engineHooks.user,
   });
   try {
     await checkSchemaVersion(db);

@@ -12,6 +12,7 @@
  * heat/common/timeutils.ts. db_sync and db_version do not use this module (bare drivers, faster).
  */
 import type { DataSource, Logger as OrmLogger } from 'typeorm';
+import { typeormOptionsFor } from '../../migrate/dialect/adapter.js';
 import { ConnectionError, InvalidUrlError } from '../../migrate/errors.js';
 import type { Logger } from '../../migrate/script/contract.js';
 import { maskPassword, parseUrl, redact, type ParsedUrl } from '../../migrate/url.js';
@@ -39,6 +40,8 @@ export interface HeatDbOptions {
   /** Connections in the pool (default 2). */
   readonly poolSize?: number;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** PostgreSQL user when the URL has none (as db_sync: EngineHooks.user). */
+  readonly defaultUser?: string;
 }
 
 const RETRYABLE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|PROTOCOL_CONNECTION_LOST|ER_CON_COUNT_ERROR|57P0[123]|53300|timeout expired|Connection terminated|the database system is (starting up|shutting down)/i;
@@ -67,52 +70,36 @@ function ormLogger(logger: Logger): OrmLogger {
   };
 }
 
+/**
+ * The DataSource options: the connection settings are the adapter's (migrate/dialect/*.ts: host,
+ * TLS files, timeouts, exact number and date handling), the same as db_sync's; this adds only what
+ * the management commands need on top (entities, charset, time zone, pool, type parsers).
+ */
 async function options(url: ParsedUrl, o: HeatDbOptions) {
   const entities = heatEntitiesFor(url.dialect);
   const common = { entities, logging: o.logSql ? (['query'] as const) : false, logger: ormLogger(o.logger) } as const;
-  const timeoutMs = Number(url.query.connect_timeout) > 0 ? Number(url.query.connect_timeout) * 1000 : 10000;
-  if (url.dialect === 'mysql') {
+  const base = await typeormOptionsFor(url, { applicationName: 'heat-manage', defaultUser: o.defaultUser });
+  if (base.type === 'mysql') {
     const charset = url.query.charset;
     return {
+      ...base,
       ...common,
-      type: 'mysql' as const,
-      host: url.query.unix_socket ? undefined : (url.host ?? 'localhost'),
-      socketPath: url.query.unix_socket,
-      port: url.port ?? 3306,
-      username: url.username ?? 'root',
-      password: url.password ?? '',
-      database: url.database,
       // Heat's columns are utf8mb3; the connection speaks utf8mb4 so nothing is replaced by '?'
       // on the way (we write non-BMP characters as JSON escapes, see update_params).
       charset: charset && charset.toLowerCase() !== 'utf8' ? charset.toUpperCase() : 'UTF8MB4_GENERAL_CI',
-      connectTimeout: timeoutMs,
-      dateStrings: true,
       timezone: 'Z',
-      supportBigNumbers: true,
-      bigNumberStrings: true,
       poolSize: o.poolSize ?? 2,
     };
   }
-  if (url.dialect === 'postgresql') {
+  if (base.type === 'postgres') {
     const pg = (await import('pg')).default;
     // `timestamp without time zone` as its text: no Date, no local time, no lost microseconds.
     const getTypeParser = (oid: number, format?: string) =>
       oid === pg.types.builtins.TIMESTAMP ? (s: string) => s : (pg.types.getTypeParser as (o: number, f?: string) => unknown)(oid, format);
-    return {
-      ...common,
-      type: 'postgres' as const,
-      host: url.query.host ?? url.host ?? 'localhost',
-      port: url.port ?? 5432,
-      username: url.username ?? 'postgres',
-      password: url.password,
-      database: url.database ?? url.username ?? 'postgres',
-      applicationName: 'heat-manage',
-      connectTimeoutMS: timeoutMs,
-      extra: { types: { getTypeParser } },
-      poolSize: o.poolSize ?? 2,
-    };
+    return { ...base, ...common, extra: { ...base.extra, types: { getTypeParser } }, poolSize: o.poolSize ?? 2 };
   }
-  return { ...common, type: 'better-sqlite3' as const, database: url.database ?? ':memory:', timeout: 60000 };
+  // SQLite: the driver itself waits for the write lock (no retry loop around TypeORM's driver).
+  return { ...base, ...common, timeout: 60000 };
 }
 
 /** Opens the DataSource, retrying while the server refuses connections. */
@@ -125,10 +112,10 @@ export async function openHeatDb(o: HeatDbOptions): Promise<HeatDb> {
     if (!existsSync(url.database!)) throw new HeatError(`the database ${safeUrl} does not exist: run heat-manage db_sync first`);
   }
   const { DataSource } = await import('typeorm');
-  const opts = await options(url, o);
   const ds = await withRetries({ ...o, lockTimeoutMs: 0 }, async () => {
-    const d = new DataSource(opts as ConstructorParameters<typeof DataSource>[0]);
     try {
+      // Inside the try: reading a URL's TLS file fails like connecting does (db_sync's message).
+      const d = new DataSource((await options(url, o)) as ConstructorParameters<typeof DataSource>[0]);
       return await d.initialize();
     } catch (e) {
       if (e instanceof InvalidUrlError) throw e;

@@ -24,7 +24,7 @@ export function hooksFromEnv(env: Env): EngineHooks {
     if (k !== undefined) hooks.abortAt = { to: Number(v), after: Number(k) };
   }
   const capture = env.MIGRATE_SQL_CAPTURE;
-  if (capture) hooks.onStatement = (sql, params, dialect) => appendFileSync(capture, `${inlineParams(sql, params, dialect)};\n`);
+  if (capture) hooks.onStatement = (sql, params, literal) => appendFileSync(capture, `${inlineParams(sql, params, literal)};\n`);
   const mode = env.MIGRATE_MYSQL_LOCK;
   const lease = env.MIGRATE_LOCK_LEASE;
   if (mode || lease) {

@@ -52,9 +52,10 @@ export interface ConnectOptions {
  * What an error means, as far as the core cares: `busy` (SQLite write lock), `not-ready` (a
  * Galera node not serving), `lost` (the connection died under a statement), `unreachable`
  * (connecting failed; retry later), `auth`, `no-database`, `missing-table`, `lock-wait-timeout`
- * (a statement gave up waiting for another session's table or row lock); undefined: anything else.
+ * (a statement gave up waiting for another session's table or row lock), `cancelled` (the
+ * statement was cancelled from another session: the guard's cancel); undefined: anything else.
  */
-export type ErrorKind = 'busy' | 'not-ready' | 'lost' | 'unreachable' | 'auth' | 'no-database' | 'missing-table' | 'lock-wait-timeout';
+export type ErrorKind = 'busy' | 'not-ready' | 'lost' | 'unreachable' | 'auth' | 'no-database' | 'missing-table' | 'lock-wait-timeout' | 'cancelled';
 
 /** How the run lock is taken (MySQL/MariaDB only; the others have one kind of lock). */
 export interface LockOptions {
@@ -87,6 +88,8 @@ export interface DialectAdapter {
   /** Statement that starts a write transaction (SQLite: BEGIN IMMEDIATE, which waits for writers). */
   readonly beginSql: string;
   quote(identifier: string): string;
+  /** A value as an SQL literal of this backend (captured SQL text only; never executed). */
+  literal(value: unknown): string;
 
   /** Opens a driver connection (driver options from the URL, results wrapped to RawResult). */
   connect(url: ParsedUrl, o: ConnectOptions): Promise<{ raw: RawQuery; close(): Promise<void> }>;
@@ -174,6 +177,15 @@ export async function createAdapter(dialect: DialectName): Promise<DialectAdapte
     case 'sqlite':
       return new (await import('./sqlite.js')).SqliteAdapter();
   }
+}
+
+/**
+ * The driver options of a URL as TypeORM DataSource options, built by the URL's adapter (the only
+ * home of its dialect's connection settings: host, TLS files, timeouts...). For callers that open
+ * their own DataSource; they override what is theirs (pool size, charset, type parsers).
+ */
+export async function typeormOptionsFor(url: ParsedUrl, o: ConnectOptions = {}): Promise<DataSourceOptions> {
+  return (await createAdapter(url.dialect)).typeormOptions(url, o);
 }
 
 /** Connection settings shared by the network backends: URL `connect_timeout` (s), default 10 s. */

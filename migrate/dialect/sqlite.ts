@@ -6,27 +6,20 @@
  * Foreign keys are turned OFF on the migration connection (as Heat's oslo.db never turns them on):
  * rebuilding a parent table with DROP TABLE would otherwise cascade into its children. Integrity is
  * checked with `PRAGMA foreign_key_check` before each step commits.
+ *
+ * Opening the file and waiting for another writer (logged, bounded): sqlite-driver.ts.
  */
-import type { Database } from 'better-sqlite3';
 import { MigrateError } from '../errors.js';
-import type { Logger, Row } from '../script/contract.js';
+import { sqlLiteral } from '../sql.js';
 import type { ParsedUrl } from '../url.js';
 import { driverError, type ConnectOptions, type DialectAdapter, type ErrorKind, type Queryable, type RawQuery } from './adapter.js';
+import { BUSY_SLICE_MS, busyWait, openSqlite, wrapSqlite, type BusyWait } from './sqlite-driver.js';
 
 /** Foreign-key violations per table. */
 async function violations(q: Queryable): Promise<Map<string, number>> {
   const m = new Map<string, number>();
   for (const r of await q.query('PRAGMA foreign_key_check')) m.set(String(r.table), (m.get(String(r.table)) ?? 0) + 1);
   return m;
-}
-
-/** The longest the driver itself may block waiting for the write lock (see wrap). */
-const BUSY_SLICE_MS = 100;
-
-/** The busy timeout: the URL's `timeout` (seconds, as pysqlite's) wins over the lock timeout. */
-function busyTimeoutMs(u: ParsedUrl, o: ConnectOptions): number {
-  const s = Number(u.query.timeout);
-  return u.query.timeout !== undefined && Number.isFinite(s) && s >= 0 ? s * 1000 : (o.busyTimeoutMs ?? 120000);
 }
 
 export class SqliteAdapter implements DialectAdapter {
@@ -39,58 +32,25 @@ export class SqliteAdapter implements DialectAdapter {
   /** Foreign-key violations that were there before this run's steps (not the steps' fault). */
   private baseline?: Map<string, number>;
   quote = (id: string) => `"${id.replace(/"/g, '""')}"`;
+  literal = (v: unknown) => sqlLiteral(v, {});
 
   /** How this connection waits for another writer (set by connect/typeormOptions). */
-  private wait: { timeoutMs: number; file: string; logger?: Logger; signal?: AbortSignal } = { timeoutMs: 120000, file: ':memory:' };
+  private wait: BusyWait = { timeoutMs: 120000, file: ':memory:' };
 
   async connect(u: ParsedUrl, o: ConnectOptions) {
-    const Sqlite = (await import('better-sqlite3')).default;
-    this.wait = { timeoutMs: busyTimeoutMs(u, o), file: u.database ?? ':memory:', logger: o.logger, signal: o.signal };
-    const db = new Sqlite(this.wait.file, { timeout: BUSY_SLICE_MS });
+    this.wait = busyWait(u, o);
+    const db = await openSqlite(this.wait.file);
     return { raw: this.wrap(db), close: async () => void db.close() };
   }
 
   typeormOptions(u: ParsedUrl, o: ConnectOptions) {
-    this.wait = { timeoutMs: busyTimeoutMs(u, o), file: u.database ?? ':memory:', logger: o.logger, signal: o.signal };
+    this.wait = busyWait(u, o);
     return { type: 'better-sqlite3' as const, database: this.wait.file, timeout: BUSY_SLICE_MS };
   }
 
-  /**
-   * SQLite waits for another process's write lock inside the driver, synchronously: a long busy
-   * timeout would block the event loop (no log line, no signal handled). So the driver waits at
-   * most BUSY_SLICE_MS per attempt and this retries until the timeout, logging every few seconds
-   * and giving up when the run is stopped (a statement that got SQLITE_BUSY did nothing).
-   */
+  /** Retries while another process writes, up to the busy timeout (sqlite-driver.ts). */
   wrap(db: unknown): RawQuery {
-    (db as Database).pragma(`busy_timeout = ${BUSY_SLICE_MS}`);
-    const once = (sql: string, params: readonly unknown[]) => {
-      const stmt = (db as Database).prepare(sql);
-      const args = (params as unknown[]).map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
-      if (stmt.reader) return { rows: stmt.all(...args) as Row[], affected: 0 };
-      return { rows: [], affected: stmt.run(...args).changes };
-    };
-    return async (sql, params) => {
-      const w = this.wait;
-      const t0 = Date.now();
-      const every = Math.min(5000, Math.max(1000, Math.round(w.timeoutMs / 3)));
-      let nextLog = t0 + every;
-      for (;;) {
-        try {
-          return once(sql, params);
-        } catch (e) {
-          if (this.classify(e) !== 'busy' || Date.now() - t0 >= w.timeoutMs || w.signal?.aborted) throw e;
-        }
-        if (Date.now() >= nextLog) {
-          nextLog += every;
-          const s = Math.round((Date.now() - t0) / 1000);
-          w.logger?.warn(
-            { file: w.file, waitedS: s },
-            `waiting ${s} s for the SQLite write lock on ${w.file} (another process is writing to it); giving up after ${Math.round(w.timeoutMs / 1000)} s`,
-          );
-        }
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    };
+    return wrapSqlite(db, () => this.wait, (e) => this.classify(e) === 'busy');
   }
 
   /** Errors name the file; a file that is not SQLite says what to check. */

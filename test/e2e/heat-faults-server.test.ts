@@ -386,6 +386,16 @@ describe('fault matrix: a TLS-enabled MariaDB on IPv4 and IPv6 (private server)'
     await converged(db);
   });
 
+  test('T2b the management commands connect as db_sync does: a REQUIRE SSL user with ?ssl_ca=CA lists the services over TLS', async () => {
+    const db = await newDb();
+    const user = await tlsUser(db, 'SSL');
+    const url = `mysql+pymysql://${user}:${PASSWORD}@127.0.0.1:${spare.server.port}/${db}?ssl_ca=${certs.ca}`;
+    assertOk(await runHeat(['db_sync'], { url }));
+    const r = await runHeat(['service', 'list'], { url });
+    assert.equal(r.code, 0, describeRun(r));
+    assert.match(r.stdout, /^Hostname +Binary +Engine_Id/, 'connected (the user may connect over TLS only)');
+  });
+
   test('T3 ssl_ca of a CA that did not sign the server certificate: exit 1 at once (not retried), one line, nothing created', async () => {
     const db = await newDb();
     const user = await tlsUser(db, 'SSL');

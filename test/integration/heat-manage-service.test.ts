@@ -65,6 +65,21 @@ for (const dialect of ALL_DIALECTS) {
       assert.equal(r.stdout, expected.map((l) => `${l}\n`).join(''));
     });
 
+    if (dialect !== 'sqlite') {
+      test("service list connects as db_sync does: the URL's TLS CA file missing fails both, naming the file", async () => {
+        const missing = '/nonexistent-certs/heat-ca.pem';
+        const tls = dialect === 'mysql' ? `ssl_ca=${missing}` : `sslmode=verify-ca&sslrootcert=${missing}`;
+        const url = `${h.url}${h.url.includes('?') ? '&' : '?'}${tls}`;
+        const noRetry = { ...env, OS_DATABASE__MAX_RETRIES: '0' };
+        for (const args of [['db_sync'], ['service', 'list']]) {
+          const r = await runHeat(args, { url, env: noRetry });
+          assert.equal(r.code, 1, `${args.join(' ')}: ${describeRun(r)}`);
+          assert.match(r.stderr, /ERROR: cannot connect to .*ENOENT.*\/nonexistent-certs\/heat-ca\.pem/, `${args.join(' ')}: ${describeRun(r)}`);
+          assert.equal(r.stdout, '', args.join(' '));
+        }
+      });
+    }
+
     test('service list with no services: the header only', async () => {
       await h.reset();
       const r = await runHeat(['service', 'list'], { url: h.url, env });

@@ -3,49 +3,20 @@
  * the same row, the same statements. A database versioned by the Python tool (its table created
  * here with the DDL the SPEC shows for each backend, its row inserted as the Python tool does) is
  * read and upgraded by ours; a database versioned by ours is read and updated by the Python tool's
- * own statements (SPEC §8.2).
+ * own statements (SPEC §8.2). That our DDL is the Python tool's on each backend is a conformance
+ * test (test/conformance/adapters.test.ts).
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import * as api from '../../migrate/api.js';
 import type { Logger } from '../../migrate/script/contract.js';
-import { ALL_DIALECTS, createTestDatabase, skipUnlessReachable, type TestDatabase, type TestDialect } from '../support/db.js';
-import { columnsOf, removeDir, sqlModule, tableNames, tempDir, versionRows, writeRepo } from '../support/cli.js';
+import { ALL_DIALECTS, createTestDatabase, skipUnlessReachable, type TestDatabase } from '../support/db.js';
+import { PYTHON_DDL } from '../support/version-table.js';
+import { columnsOf, removeDir, sqlModule, tempDir, versionRows, writeRepo } from '../support/cli.js';
 
 const silent: Logger = { info() {}, warn() {}, debug() {}, error() {} } as Logger;
 const o = { logger: silent };
-
-/** The Python tool's CREATE TABLE, as each backend reports/stores it (SPEC §8.1). */
-const PYTHON_DDL: Record<TestDialect, (table: string) => string> = {
-  // MariaDB's SHOW CREATE TABLE of the Python tool's table (engine/charset: server defaults).
-  mysql: (t) =>
-    `CREATE TABLE \`${t}\` (\n  \`repository_id\` varchar(250) NOT NULL,\n  \`repository_path\` text DEFAULT NULL,\n` +
-    `  \`version\` int(11) DEFAULT NULL,\n  PRIMARY KEY (\`repository_id\`)\n)`,
-  postgresql: (t) =>
-    `CREATE TABLE ${t} (\n\trepository_id VARCHAR(250) NOT NULL, \n\trepository_path TEXT, \n\tversion INTEGER, \n\tCONSTRAINT ${t}_pkey PRIMARY KEY (repository_id)\n)`,
-  // SQLite stores the statement verbatim, trailing spaces after the commas included.
-  sqlite: (t) => `CREATE TABLE ${t} (\n\trepository_id VARCHAR(250) NOT NULL, \n\trepository_path TEXT, \n\tversion INTEGER, \n\tPRIMARY KEY (repository_id)\n)`,
-};
-
-/** How the backend describes the table: must be identical for the Python tool's table and ours. */
-async function describeTable(db: TestDatabase, table: string): Promise<unknown> {
-  if (db.dialect === 'mysql') {
-    const [row] = await db.query(`SHOW CREATE TABLE \`${table}\``);
-    return String(row!['Create Table']);
-  }
-  if (db.dialect === 'postgresql') {
-    const cons = await db.query(
-      `SELECT con.conname, pg_get_constraintdef(con.oid) AS def FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid
-        WHERE c.relname = ? ORDER BY con.conname`,
-      [table],
-    );
-    const idx = await db.query('SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ? ORDER BY indexname', [table]);
-    return { columns: await columnsOf(db, table), constraints: cons, indexes: idx };
-  }
-  const [row] = await db.query("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [table]);
-  return String(row!.sql);
-}
 
 /** The Python tool's statements on the version table (SPEC §8.2), with the backend's placeholders. */
 function python(db: TestDatabase, table: string) {
@@ -66,35 +37,6 @@ const THREE = {
 
 for (const d of ALL_DIALECTS) {
   describe(`migrate_version on ${d}`, { concurrency: true }, () => {
-    for (const table of ['migrate_version', 'custom_versions']) {
-      test(`our version_control creates ${table} exactly as the Python tool does`, async (t) => {
-        const skip = await skipUnlessReachable(d);
-        if (skip.skip) return t.skip(skip.skip);
-        const ours = await createTestDatabase(d);
-        const theirs = await createTestDatabase(d);
-        const dir = tempDir();
-        try {
-          const repo = writeRepo(join(dir, 'r'), { versionTable: table, files: THREE });
-          await api.versionControl(ours.url, repo, undefined, o);
-          await theirs.query(PYTHON_DDL[d](table));
-          const a = await describeTable(ours, table);
-          const b = await describeTable(theirs, table);
-          assert.deepEqual(a, b);
-          if (d === 'sqlite') assert.equal(a, PYTHON_DDL.sqlite(table));
-          if (d === 'mysql') {
-            assert.match(String(a), /^CREATE TABLE `\w+` \(\n {2}`repository_id` varchar\(250\) NOT NULL,\n {2}`repository_path` text DEFAULT NULL,\n {2}`version` int\(11\) DEFAULT NULL,\n {2}PRIMARY KEY \(`repository_id`\)\n\) ENGINE=InnoDB/);
-          }
-          // version_control created nothing but the version table.
-          assert.deepEqual(await tableNames(ours), [table]);
-          assert.deepEqual(await versionRows(ours, table), [['sample', repo, 0]]);
-        } finally {
-          removeDir(dir);
-          await ours.drop();
-          await theirs.drop();
-        }
-      });
-    }
-
     test('a database versioned by the Python tool is read and upgraded by ours', async (t) => {
       const skip = await skipUnlessReachable(d);
       if (skip.skip) return t.skip(skip.skip);
