@@ -1,12 +1,13 @@
 /**
  * MySQL / MariaDB driver settings (mysql2): the connection options a URL gives (host or socket,
  * charset, connect timeout, TLS files), for the bare driver and for TypeORM, and the driver's
- * results reduced to RawResult, and the message for a statement over max_allowed_packet. Used by the adapter (mysql.ts) only.
+ * results reduced to RawResult, what its errors mean (classifyMysql), and the message for a statement
+ * over max_allowed_packet. Used by the adapter (mysql.ts) only.
  */
 import { readFileSync } from 'node:fs';
 import type { Row } from '../script/contract.js';
 import type { ParsedUrl } from '../url.js';
-import { connectTimeoutMs, driverError, type RawQuery } from './adapter.js';
+import { connectTimeoutMs, driverError, type ErrorKind, type RawQuery } from './adapter.js';
 
 /** MySQLdb/PyMySQL-style ssl parameters: ssl_ca, ssl_cert, ssl_key (files), or ssl=true. */
 function ssl(u: ParsedUrl) {
@@ -76,4 +77,20 @@ export function explainTooBig(e: unknown, bytes: number, maxPacket: number | und
     `the statement (${mb(bytes)}) is larger than the server's max_allowed_packet${maxPacket !== undefined ? ` (${mb(maxPacket)})` : ''} and the server refused it: ` +
     'raise max_allowed_packet on the server (my.cnf [mysqld] max_allowed_packet = 256M, or SET GLOBAL max_allowed_packet) and run again'
   );
+}
+
+/** What a mysql2 error means to the core (adapter.ts ErrorKind). */
+export function classifyMysql(e: unknown): ErrorKind | undefined {
+  const { code, errno, message } = driverError(e);
+  if (errno === 1047) return 'not-ready'; // Galera: WSREP has not yet prepared node for application use
+  if (code === 'ER_ACCESS_DENIED_ERROR' || /Access denied/i.test(message)) return 'auth';
+  if (code === 'ER_BAD_DB_ERROR') return 'no-database';
+  if (errno === 1146 || /ER_NO_SUCH_TABLE/.test(message)) return 'missing-table';
+  // The connection was already gone when the statement was sent (KILL CONNECTION, a restart
+  // between two statements): mysql2 says so by message only.
+  if (code === 'PROTOCOL_CONNECTION_LOST' || /Can't add new command when connection is in closed state/.test(message)) return 'lost';
+  if (errno === 1205) return 'lock-wait-timeout'; // lock_wait_timeout (metadata) or innodb_lock_wait_timeout (rows)
+  if (errno === 1317) return 'cancelled'; // ER_QUERY_INTERRUPTED: KILL QUERY
+  if (code === 'ER_CON_COUNT_ERROR' || errno === 1040) return 'unreachable';
+  return undefined;
 }

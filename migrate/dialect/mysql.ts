@@ -10,16 +10,16 @@
  * certifies (row-lock.ts), and reads are made causal (wsrep_sync_wait = 1) so that a waiter never
  * acts on a version it has not seen yet. Lock mode 'row' forces the row lock anywhere.
  *
- * Driver options and result wrapping: mysql-driver.ts; the blocker probe and cancel: mysql-blockers.ts.
+ * Driver options, result wrapping and error classification: mysql-driver.ts; the blocker probe and cancel: mysql-blockers.ts.
  */
 import { createHash } from 'node:crypto';
 import { MigrateError } from '../errors.js';
 import { sqlLiteral } from '../sql.js';
 import type { LargeTextRow } from '../script/contract.js';
 import type { ParsedUrl } from '../url.js';
-import { driverError, type BumpArgs, type DialectAdapter, type ErrorKind, type LockOptions, type Queryable } from './adapter.js';
+import type { BumpArgs, DialectAdapter, LockOptions, Queryable } from './adapter.js';
 import { mysqlGuard } from './mysql-blockers.js';
-import { connectMysql, explainTooBig, mysqlTypeormOptions, wrapMysql } from './mysql-driver.js';
+import { classifyMysql, connectMysql, explainTooBig, mysqlTypeormOptions, wrapMysql } from './mysql-driver.js';
 import { writeLargeTextByInfile } from './mysql-infile.js';
 import { RowLock, clusterCall } from './row-lock.js';
 import type { GuardProbe } from '../guard.js';
@@ -44,20 +44,7 @@ export class MysqlAdapter implements DialectAdapter {
   typeormOptions = mysqlTypeormOptions;
   wrap = wrapMysql;
 
-  classify(e: unknown): ErrorKind | undefined {
-    const { code, errno, message } = driverError(e);
-    if (errno === 1047) return 'not-ready'; // Galera: WSREP has not yet prepared node for application use
-    if (code === 'ER_ACCESS_DENIED_ERROR' || /Access denied/i.test(message)) return 'auth';
-    if (code === 'ER_BAD_DB_ERROR') return 'no-database';
-    if (errno === 1146 || /ER_NO_SUCH_TABLE/.test(message)) return 'missing-table';
-    // The connection was already gone when the statement was sent (KILL CONNECTION, a restart
-    // between two statements): mysql2 says so by message only.
-    if (code === 'PROTOCOL_CONNECTION_LOST' || /Can't add new command when connection is in closed state/.test(message)) return 'lost';
-    if (errno === 1205) return 'lock-wait-timeout'; // lock_wait_timeout (metadata) or innodb_lock_wait_timeout (rows)
-    if (errno === 1317) return 'cancelled'; // ER_QUERY_INTERRUPTED: KILL QUERY
-    if (code === 'ER_CON_COUNT_ERROR' || errno === 1040) return 'unreachable';
-    return undefined;
-  }
+  classify = classifyMysql;
 
   async listTables(q: Queryable) {
     const rows = await q.query("SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'");
