@@ -137,14 +137,23 @@ async function readInPieces(e: MigrateEngine, how: Io, id: number, bytes: number
 
 /** One read batch: its rows (id order), their stored byte lengths, and where the next one starts. */
 interface Batch {
-  rows: Row[];
+  /** Null: not read yet (a row larger than READ_BYTES is not read ahead). */
+  rows: Row[] | null;
+  readonly after: number;
   readonly stored: Map<number, number>;
   readonly upTo: number;
   readonly final: boolean;
 }
 
-/** Reads the batch after row id `after`: sizes first, cut where its text would pass READ_BYTES. */
-async function readBatch(e: MigrateEngine, how: Io, after: number): Promise<Batch | null> {
+const rowsOf = (e: MigrateEngine, how: Io, after: number, upTo: number) =>
+  e.query(`SELECT id, ${how.column} AS template FROM raw_template WHERE id > ? AND id <= ? ORDER BY id`, [after, upTo]);
+
+/**
+ * Reads the batch after row id `after`: sizes first, cut where its text would pass READ_BYTES. Read
+ * ahead (`ahead`), a batch of one row larger than READ_BYTES gets its sizes only: two big templates
+ * are never held at once.
+ */
+async function readBatch(e: MigrateEngine, how: Io, after: number, ahead = false): Promise<Batch | null> {
   const sizes = await e.query(`SELECT id, ${how.length} AS len FROM raw_template WHERE id > ? ORDER BY id LIMIT ${BATCH}`, [after]);
   if (sizes.length === 0) return null;
   let upTo = Number(sizes[0]!.id);
@@ -157,8 +166,9 @@ async function readBatch(e: MigrateEngine, how: Io, after: number): Promise<Batc
   }
   const stored = new Map<number, number>();
   for (const r of sizes) if (r.len !== null && r.len !== undefined) stored.set(Number(r.id), Number(r.len));
-  const rows = await e.query(`SELECT id, ${how.column} AS template FROM raw_template WHERE id > ? AND id <= ? ORDER BY id`, [after, upTo]);
-  return { rows, stored, upTo, final: sizes.length < BATCH && upTo >= Number(sizes[sizes.length - 1]!.id) };
+  const final = sizes.length < BATCH && upTo >= Number(sizes[sizes.length - 1]!.id);
+  const rows = ahead && bytes > READ_BYTES ? null : await rowsOf(e, how, after, upTo);
+  return { rows, after, stored, upTo, final };
 }
 
 export async function rewriteTemplates(e: MigrateEngine, step: string, decide: Decide): Promise<void> {
@@ -174,7 +184,8 @@ export async function rewriteTemplates(e: MigrateEngine, step: string, decide: D
       // Read ahead: the next batch's statements go to the server now, so that it reads while this
       // batch is parsed here (rows are disjoint: this batch's writes touch ids <= batch.upTo only).
       // Issued before this batch's UPDATEs, they still queue on the one connection in order.
-      ahead = batch.final ? null : readBatch(e, how, batch.upTo);
+      batch.rows ??= await rowsOf(e, how, batch.after, batch.upTo);
+      ahead = batch.final ? null : readBatch(e, how, batch.upTo, true);
       ahead?.catch(() => undefined); // awaited below or in finally; never an unhandled rejection
       for (const row of batch.rows) {
         const id = Number(row.id);
