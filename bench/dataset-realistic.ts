@@ -7,8 +7,8 @@
  *
  *   datasetSql('mysql', 20000, realisticContent({ seed: 42, big: [1 << 20, 12 << 20] }))
  */
-import type { DatasetContent, SqlHelpers } from './dataset.js';
-import type { Backend } from './lib.js';
+import { datasetSql, type DatasetContent, type SqlHelpers } from './dataset.js';
+import { heatManage, timed, type Backend, type BenchDb } from './lib.js';
 import { pickledProperties, realisticTemplate, resourceMetadata, rng, type GeneratedTemplate } from './templates-realistic.js';
 
 export interface RealisticOptions {
@@ -88,4 +88,10 @@ export function templateBytes(n: number, o: RealisticOptions = {}): number {
   let total = 0;
   for (let i = 1; i <= n; i++) total += Buffer.byteLength(pool[(i * 7919) % pool.length]!.text) - MARKER.length + String(i).length;
   return total;
+}
+
+/** A fresh database at version 34 loaded with the realistic dataset of `size` stacks (`big`: template sizes in bytes). */
+export function loadRealistic(db: BenchDb, b: Backend, size: number, o: { seed: number; big?: number[] }): void {
+  timed(heatManage(['db_sync', '34']), { env: { OS_DATABASE__CONNECTION: db.url } });
+  db.client(`${datasetSql(b, size, realisticContent(size, { seed: o.seed, big: o.big ?? [] })).join(';\n')};\n`);
 }

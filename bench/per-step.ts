@@ -4,8 +4,7 @@
  *
  *   node dist/bench/per-step.js BACKEND N [SEED]
  */
-import { datasetSql } from './dataset.js';
-import { realisticContent } from './dataset-realistic.js';
+import { loadRealistic } from './dataset-realistic.js';
 import { freshDb, heatManage, timed, type Backend } from './lib.js';
 
 const b = (process.argv[2] ?? 'postgresql') as Backend;
@@ -14,8 +13,7 @@ const seed = Number(process.argv[4] ?? 42);
 const db = freshDb(b);
 try {
   const env = { OS_DATABASE__CONNECTION: db.url };
-  timed(heatManage(['db_sync', '34']), { env });
-  db.client(`${datasetSql(b, n, realisticContent(n, { seed, big: [] })).join(';\n')};\n`);
+  loadRealistic(db, b, n, { seed });
   console.log(`${b} N=${n}: step, wall s, peak RSS MB`);
   for (let k = 35; k <= 71; k++) {
     const s = timed(heatManage(['db_sync', String(k)]), { env });

@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { datasetSql } from './dataset.js';
 import { casePurge } from './purge.js';
-import { realisticContent } from './dataset-realistic.js';
-import { DIST, ROOT, fmt, freshDb, heatManage, stat, timed, type Backend, type Sample, type Stat } from './lib.js';
+import { loadRealistic } from './dataset-realistic.js';
+import { DIST, ROOT, fmt, freshDb, heatManage, stat, timed, type Backend, type BenchDb, type Sample, type Stat } from './lib.js';
 
 interface Row {
   case: string;
@@ -72,12 +72,18 @@ function nodeBare(runs: number): Stat {
   return stat(repeat(runs, () => timed([process.execPath, '-e', ''])));
 }
 
-/** Captures the statements one db_sync sends (MIGRATE_SQL_CAPTURE) on a fresh database. */
-function captureSync(backend: Backend, argv: (url: string) => string[], env: (url: string) => Record<string, string>): string {
+/** Captures the statements one db_sync sends (MIGRATE_SQL_CAPTURE) on a fresh database (`prepare`d first). */
+function captureSync(
+  backend: Backend,
+  argv: (url: string) => string[],
+  env: (url: string) => Record<string, string>,
+  prepare: (db: BenchDb) => void = () => undefined,
+): string {
   const dir = mkdtempSync(join(tmpdir(), 'bench-capture-'));
   const file = join(dir, 'sql');
   const db = freshDb(backend);
   try {
+    prepare(db);
     timed(argv(db.url), { env: { ...env(db.url), MIGRATE_SQL_CAPTURE: file } });
     return readFileSync(file, 'utf8');
   } finally {
@@ -268,10 +274,8 @@ function caseRealistic(b: Backend, size: number, runs: number, o: { seed: number
     const dir = mkdtempSync(join(tmpdir(), 'bench-heap-'));
     try {
       const env = { OS_DATABASE__CONNECTION: db.url };
-      timed(heatManage(['db_sync', '34']), { env });
       const t0 = Date.now();
-      const content = realisticContent(size, { seed: o.seed, big: o.bigMb.map((m) => Math.round(m * 1024 * 1024)) });
-      db.client(`${datasetSql(b, size, content).join(';\n')};\n`);
+      loadRealistic(db, b, size, { seed: o.seed, big: o.bigMb.map((m) => Math.round(m * 1024 * 1024)) });
       const loadS = (Date.now() - t0) / 1000;
       const len = b === 'mysql' ? 'LENGTH' : 'OCTET_LENGTH';
       const [sum, max] = db.value(`SELECT SUM(${len}(template)), MAX(${len}(template)) FROM raw_template`).split(/[\s|]+/).map(Number);
@@ -321,57 +325,35 @@ function caseRealistic(b: Backend, size: number, runs: number, o: { seed: number
  * the database needs for our SQL; ours - floor is Node, the drivers and our own work.
  */
 function realisticFloor(b: Backend, size: number, seed: number) {
-  const dir = mkdtempSync(join(tmpdir(), 'bench-floor-'));
-  const file = join(dir, 'sql');
-  const load = (db: ReturnType<typeof freshDb>) => {
-    timed(heatManage(['db_sync', '34']), { env: { OS_DATABASE__CONNECTION: db.url } });
-    db.client(`${datasetSql(b, size, realisticContent(size, { seed, big: [] })).join(';\n')};\n`);
-  };
+  const load = (db: BenchDb) => loadRealistic(db, b, size, { seed });
+  const captured = captureSync(b, () => heatManage(['db_sync']), (url) => ({ OS_DATABASE__CONNECTION: url }), load);
+  const db = freshDb(b);
   try {
-    let db = freshDb(b);
-    try {
-      load(db);
-      timed(heatManage(['db_sync']), { env: { OS_DATABASE__CONNECTION: db.url, MIGRATE_SQL_CAPTURE: file } });
-    } finally {
-      db.drop();
-    }
-    const captured = readFileSync(file, 'utf8');
-    db = freshDb(b);
-    try {
-      load(db);
-      // Unaligned, no headers: the client's own formatting of the rows it reads (psql aligns
-      // whole result sets of templates) is not the database's time.
-      const quiet = b === 'postgresql' ? ['-A', '-t'] : ['-B', '-N'];
-      const floor = timed([...db.clientArgv(), ...quiet], { input: captured });
-      add({ case: 'realistic', backend: b, what: `replay floor, N = ${size} (db client)`, stat: stat([floor]), note: `${captured.split(';\n').length - 1} statements, ${(captured.length / 1e6).toFixed(0)} MB of SQL` });
-    } finally {
-      db.drop();
-    }
+    load(db);
+    // Unaligned, no headers: the client's own formatting of the rows it reads (psql aligns
+    // whole result sets of templates) is not the database's time.
+    const quiet = b === 'postgresql' ? ['-A', '-t'] : ['-B', '-N'];
+    const floor = timed([...db.clientArgv(), ...quiet], { input: captured });
+    add({ case: 'realistic', backend: b, what: `replay floor, N = ${size} (db client)`, stat: stat([floor]), note: `${captured.split(';\n').length - 1} statements, ${(captured.length / 1e6).toFixed(0)} MB of SQL` });
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    db.drop();
   }
 }
 
-/** The start-up case (bench/startup.ts): wall and CPU time per process, against bare node, every backend. */
-function caseStartup(runs: number) {
-  const r = spawnSync(process.execPath, [join(DIST, 'bench', 'startup.js'), String(Math.max(runs, 7))], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`bench/startup.js exited ${r.status}: ${r.stderr.slice(-500)}`);
+/** A case that is a script of its own (bench/startup.ts, bench/pyjson.ts): its output goes into the notes. */
+function scriptCase(script: string, args: string[], target: string) {
+  const r = spawnSync(process.execPath, [join(DIST, 'bench', script), ...args], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`bench/${script} exited ${r.status}: ${r.stderr.slice(-500)}`);
   process.stderr.write(r.stdout);
-  notes.push(`startup (node dist/bench/startup.js ${Math.max(runs, 7)}; target: heat-manage within 0.10 s of bare node):\n\n\`\`\`\n${r.stdout.trim()}\n\`\`\``);
-}
-
-/** The codec case (bench/pyjson.ts): pyjson loads/dumps against JSON.parse/stringify on the realistic templates. */
-function casePyjson() {
-  const r = spawnSync(process.execPath, [join(DIST, 'bench', 'pyjson.js'), '--rounds', '15'], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`bench/pyjson.js exited ${r.status}: ${r.stderr.slice(-500)}`);
-  process.stderr.write(r.stdout);
-  notes.push(`pyjson (node dist/bench/pyjson.js --rounds 15; targets: loads >= 0.25, dumps >= 0.33 of V8's JSON):\n\n\`\`\`\n${r.stdout.trim()}\n\`\`\``);
+  notes.push(`node dist/bench/${script} ${args.join(' ')} (${target}):\n\n\`\`\`\n${r.stdout.trim()}\n\`\`\``);
 }
 
 async function main() {
   const o = args();
-  if (o.cases.includes('startup')) caseStartup(o.runs);
-  if (o.cases.includes('pyjson')) casePyjson();
+  // Start-up: wall and CPU time per process against bare node, every backend.
+  if (o.cases.includes('startup')) scriptCase('startup.js', [String(Math.max(o.runs, 7))], 'target: heat-manage within 0.10 s of bare node');
+  // The codec: pyjson loads/dumps against JSON.parse/stringify on the realistic templates.
+  if (o.cases.includes('pyjson')) scriptCase('pyjson.js', ['--rounds', '15'], "targets: loads >= 0.25, dumps >= 0.33 of V8's JSON");
   const bare = nodeBare(o.runs);
   for (const b of o.backends) {
     if (o.cases.includes('empty')) caseEmpty(b, o.runs, bare);

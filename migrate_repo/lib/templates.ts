@@ -176,7 +176,7 @@ export async function rewriteTemplates(e: MigrateEngine, step: string, decide: D
   const total = Number(countRows[0]?.n ?? 0);
   if (total === 0) return;
   const how = await io(e);
-  const w = new Writer(e, how, step);
+  const w = new Writer(e, how);
   let done = 0;
   let ahead: Promise<Batch | null> | null = readBatch(e, how, -1);
   try {
@@ -232,7 +232,6 @@ class Writer {
   constructor(
     private readonly e: MigrateEngine,
     private readonly how: Io,
-    private readonly step: string,
   ) {
     this.budget = Math.min(WRITE_BYTES, this.how.maxPacket - STATEMENT_OVERHEAD);
   }
