@@ -27,6 +27,8 @@ export interface RunOptions {
   readonly lockWaitTimeoutMs?: number;
   /** Stops a run (SIGTERM/SIGINT at the process edge): the statement in flight is cancelled. */
   readonly signal?: AbortSignal;
+  /** The command that prints the full schema report, named when a database's state is refused. */
+  readonly reportCommand?: string;
 }
 
 /**
@@ -55,7 +57,15 @@ export async function migratorFor(url: string | ParsedUrl, repository: string | 
   const u = typeof url === 'string' ? parseUrl(url) : url;
   const lockTimeoutMs = o.lockTimeoutMs ?? 120_000;
   const backend = await SqlBackend.create(u, { table: repo.config.versionTable, repositoryId: repo.config.repositoryId }, { ...o, lockTimeoutMs });
-  return new Migrator({ repo, backend, logger: o.logger, lockTimeoutMs, lockWaitTimeoutMs: o.lockWaitTimeoutMs, signal: o.signal, onStep: o.onStep });
+  return new Migrator({ repo, backend, logger: o.logger, lockTimeoutMs, lockWaitTimeoutMs: o.lockWaitTimeoutMs, signal: o.signal, onStep: o.onStep, reportCommand: o.reportCommand });
+}
+
+/**
+ * Where the database stands against the expected schema of its recorded version (the repository's
+ * schema/ catalogs, docs/CATALOG.md): read-only, no lock, nothing stamped.
+ */
+export async function examine(url: string | ParsedUrl, repository: string | Repository, o: RunOptions): ReturnType<Migrator['examine']> {
+  return (await migratorFor(url, repository, o)).examine();
 }
 
 /** `version REPO`: the latest version in the repository. */

@@ -4,7 +4,8 @@
  * script. `SqlBackend` is the real one (a session + its dialect adapter); memory.ts has a fake.
  */
 import { hostname } from 'node:os';
-import { createAdapter, type LockHolder } from './dialect/adapter.js';
+import type { Catalog } from './catalog/catalog.js';
+import { createAdapter, type LockHolder, type Queryable } from './dialect/adapter.js';
 import type { AuxConnection, GuardProbe } from './guard.js';
 import type { EngineHooks } from './hooks.js';
 import type { PlannedStep } from './repository.js';
@@ -46,8 +47,13 @@ export interface MigrationConnection {
    * Runs one step's script (not the bookkeeping). `resumed`: an earlier attempt stopped midway.
    * `signal`: once aborted, the script's next statement throws instead of running.
    * `onProgress`: receives the script's `progress(done, total)` calls.
+   * `expected`: the repository's expected schema of a version (the script's migrate_engine.expected).
    */
-  runScript(step: PlannedStep, resumed: boolean, signal?: AbortSignal, onProgress?: (done: number, total?: number) => void): Promise<void>;
+  runScript(step: PlannedStep, resumed: boolean, signal?: AbortSignal, onProgress?: (done: number, total?: number) => void, expected?: (version: number) => Catalog | undefined): Promise<void>;
+  /** The live schema (all tables, or `tables`), read from the backend's catalog; absent: the backend has none (memory.ts). */
+  catalog?(tables?: readonly string[]): Promise<Catalog>;
+  /** The connection as a Queryable (a step's `assess` reads data through it); absent where catalog is. */
+  readonly queryable?: Queryable;
   /** What the run guard needs to watch this connection from a second one (absent: nothing to watch). */
   guardInfo?(): Promise<{ sessionId?: number; probe?: GuardProbe; openAux(): Promise<AuxConnection> }>;
   /** Bounds every lock wait of this connection's statements (after the run lock is taken). */
@@ -61,8 +67,11 @@ export interface Backend {
   readonly dialect: DialectName;
   /** The largest version migrate_version.version (INTEGER) holds here. */
   readonly maxVersion: number;
-  /** `typeorm`: module scripts will run (they get a QueryRunner). `forLock`: the migration connection. */
-  open(o: { typeorm?: boolean; forLock?: boolean }): Promise<MigrationConnection>;
+  /**
+   * `typeorm`: module scripts will run (they get a QueryRunner). `forLock`: the migration connection.
+   * `readOnly`: only reads will follow (a SQLite file is opened read-only and never created).
+   */
+  open(o: { typeorm?: boolean; forLock?: boolean; readOnly?: boolean }): Promise<MigrationConnection>;
 }
 
 export interface SqlBackendOptions {
@@ -84,6 +93,7 @@ export async function runScriptOn(
   hooks?: EngineHooks,
   signal?: AbortSignal,
   onProgress?: (done: number, total?: number) => void,
+  expected?: (version: number) => Catalog | undefined,
 ): Promise<void> {
   // Loaded when a step runs: db_version and a no-op db_sync never need the script machinery.
   const [{ makeEngine }, { runModule, sqlStatements }] = await Promise.all([import('./script/engine.js'), import('./script/load.js')]);
@@ -98,6 +108,7 @@ export async function runScriptOn(
     abortAfter: hooks?.abortAt?.to === step.to ? hooks.abortAt.after : undefined,
     signal,
     onProgress,
+    expected,
   });
   if (step.script.kind === 'sql') {
     for (const stmt of sqlStatements(step.script, logger)) await engine.execute(stmt);
@@ -121,7 +132,7 @@ export class SqlBackend implements Backend {
     return new SqlBackend(url, ref, o, (await createAdapter(url.dialect)).maxVersion);
   }
 
-  async open(x: { typeorm?: boolean; forLock?: boolean }): Promise<MigrationConnection> {
+  async open(x: { typeorm?: boolean; forLock?: boolean; readOnly?: boolean }): Promise<MigrationConnection> {
     const { logger, logSql, hooks, lockTimeoutMs } = this.o;
     const session = await openSession(this.url, {
       typeorm: x.typeorm,
@@ -130,6 +141,7 @@ export class SqlBackend implements Backend {
       hooks,
       busyTimeoutMs: lockTimeoutMs,
       signal: x.forLock ? this.o.signal : undefined,
+      readOnly: x.readOnly,
       // Shown to waiters on PostgreSQL: replicas in containers are all pid 1, the host tells them apart.
       applicationName: x.forLock ? `migrate[${process.pid}]@${hostname()}`.slice(0, 63) : undefined,
     });
@@ -201,8 +213,14 @@ class SqlConnection implements MigrationConnection {
   tables() {
     return this.s.adapter.listTables(this.s);
   }
-  runScript(step: PlannedStep, resumed: boolean, signal?: AbortSignal, onProgress?: (done: number, total?: number) => void) {
-    return runScriptOn(this.s, step, resumed, this.o.logger, this.o.hooks, signal, onProgress);
+  runScript(step: PlannedStep, resumed: boolean, signal?: AbortSignal, onProgress?: (done: number, total?: number) => void, expected?: (version: number) => Catalog | undefined) {
+    return runScriptOn(this.s, step, resumed, this.o.logger, this.o.hooks, signal, onProgress, expected);
+  }
+  async catalog(tables?: readonly string[]) {
+    return (await import('./catalog/introspect.js')).introspect(this.s, tables);
+  }
+  get queryable(): Queryable {
+    return this.s;
   }
   async guardInfo() {
     const a = this.s.adapter;

@@ -21,6 +21,9 @@ import { DatabaseNotControlledError, InterruptedError, InvalidVersionError, Lock
 import { guardFor, interrupted, type RunGuard } from './guard.js';
 import { checkDirection, type MigrateResult, type Plan, type StepEvent, type StepResult } from './plan.js';
 import { planSteps, scriptFor, type PlannedStep, type Repository } from './repository.js';
+import type { Examination } from './catalog/examine.js';
+import { examineAt, gate, verifyStep } from './schema-gate.js';
+import { expectedSchemas } from './schemas.js';
 import { pad, runStep } from './step.js';
 import type { Logger } from './script/contract.js';
 import type { VersionState } from './storage.js';
@@ -41,6 +44,19 @@ export interface MigratorOptions {
   /** Stops the run: the statement in flight is cancelled, the step rolled back or left resumable, the lock released. */
   readonly signal?: AbortSignal;
   readonly onStep?: (e: StepEvent) => void;
+  /** The command that prints the full schema report, named in a refusal (`heat-manage db_check`). */
+  readonly reportCommand?: string;
+}
+
+/** Migrator.examine's answer. */
+export interface SchemaExamination {
+  readonly version: VersionState;
+  /** Under version control: where the schema stands against its version. */
+  readonly examination?: Examination;
+  /** Not under version control: the tables there are (the version table aside)... */
+  readonly tables?: readonly string[];
+  /** ...and the versions whose expected schema they are exactly. */
+  readonly matching?: readonly number[];
 }
 
 export class Migrator {
@@ -56,6 +72,27 @@ export class Migrator {
     const c = await this.o.backend.open({});
     try {
       return await c.storage.version.read();
+    } finally {
+      await c.close();
+    }
+  }
+
+  /**
+   * Where the database stands against the expected schema of its recorded version (docs/CATALOG.md),
+   * on a short-lived connection, without the lock, writing nothing: the schema report
+   * (`heat-manage db_check`) and the run's gate are the same check (schema-gate.ts).
+   */
+  async examine(): Promise<SchemaExamination> {
+    const c = await this.o.backend.open({ readOnly: true });
+    try {
+      const version = await c.storage.version.read();
+      if (!c.queryable || !c.catalog) return { version };
+      if (typeof version === 'number') return { version, examination: await examineAt(this.repo, c.queryable, version) };
+      // Not under version control: which version's schema is it exactly, if any?
+      const live = await c.catalog();
+      const schemas = expectedSchemas(this.repo);
+      const tables = live.tables().filter((t) => t !== '' && t !== this.repo.config.versionTable);
+      return { version, tables, matching: schemas.versions(c.dialect).filter((v) => schemas.get(c.dialect, v)!.equals(live)) };
     } finally {
       await c.close();
     }
@@ -214,6 +251,8 @@ export class Migrator {
     if (start === target || (allowAhead && direction === 'upgrade' && start > target)) return { from: start, to: start, steps };
     checkDirection(direction, start, target);
     let path = start === plan.from ? plan.steps : planSteps(this.repo, start, target, c.dialect);
+    // Before anything is written, the step log included.
+    if (direction === 'upgrade' && path[0]) await gate(this.repo, c, start, path[0], this.o);
     const { log } = c.storage;
     await log.ensure();
     let resumeFrom: number | null = null;
@@ -232,7 +271,14 @@ export class Migrator {
         const stop = this.guards.get(c)?.stopReason;
         if (stop) throw this.interrupted(stop, `before step ${pad(step.from)} -> ${pad(step.to)}; the next run continues from ${pad(step.from)}`);
         c.assertLocked();
-        const outcome = await runStep(c, step, resumeFrom === step.from, { guard: this.guards.get(c), logger: this.o.logger, signal: this.o.signal, onStep: this.o.onStep });
+        const outcome = await runStep(c, step, resumeFrom === step.from, {
+          guard: this.guards.get(c),
+          logger: this.o.logger,
+          signal: this.o.signal,
+          onStep: this.o.onStep,
+          expected: (v) => expectedSchemas(this.repo).get(c.dialect, v),
+          verify: () => verifyStep(this.repo, c, step),
+        });
         if (outcome === 'skipped') {
           replan = true;
           break;

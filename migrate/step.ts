@@ -8,6 +8,7 @@
  *
  * and what a failed step throws (stopped, a lock wait that timed out, or the script's error).
  */
+import type { Catalog } from './catalog/catalog.js';
 import type { MigrationConnection } from './connection.js';
 import { InterruptedError, LockWaitTimeoutError, StepError, describe } from './errors.js';
 import { interrupted, type RunGuard } from './guard.js';
@@ -28,6 +29,10 @@ export interface StepContext {
   /** Passed to the script: once aborted, its next statement throws. */
   readonly signal?: AbortSignal;
   readonly onStep?: (e: StepEvent) => void;
+  /** The repository's expected schemas, for the script (migrate_engine.expected). */
+  readonly expected?: (version: number) => Catalog | undefined;
+  /** Checks the script's result before the version bump (the Migrator's schema check). */
+  readonly verify?: () => Promise<void>;
 }
 
 export async function runStep(c: MigrationConnection, step: PlannedStep, resumed: boolean, x: StepContext): Promise<StepOutcome> {
@@ -50,7 +55,8 @@ export async function runStep(c: MigrationConnection, step: PlannedStep, resumed
         }
         await c.beforeStep();
         start();
-        await c.runScript(step, false, signal, progress);
+        await c.runScript(step, false, signal, progress, x.expected);
+        await x.verify?.();
         c.assertLocked();
         await version.bump(step.from, step.to);
         await log.record(rec, 'done');
@@ -69,7 +75,8 @@ export async function runStep(c: MigrationConnection, step: PlannedStep, resumed
       const sqlInTxn = step.script.kind === 'sql';
       if (sqlInTxn) await c.begin();
       try {
-        await c.runScript(step, resumed, signal, progress);
+        await c.runScript(step, resumed, signal, progress, x.expected);
+        await x.verify?.();
       } catch (e) {
         if (sqlInTxn) await c.rollback();
         await log.finish(rec, 'failed', describe(e)).catch(() => undefined);

@@ -120,6 +120,12 @@ export async function main(argv: readonly string[], io: ManageIo = defaultIo(), 
       onStep: reporter.onStep,
       hooks: cfg.engineHooks,
     };
+    if (a.command === 'db_check') {
+      const { schemaReport } = await import('./check-report.js');
+      const report = schemaReport(await db.dbCheck(opts), !!p.options.json);
+      io.out(report.text);
+      return report.exitCode;
+    }
     if (a.command === 'db_version') {
       io.out(`${await db.dbVersion(opts)}\n`);
       return 0;
