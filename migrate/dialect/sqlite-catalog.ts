@@ -8,19 +8,72 @@ import type { Queryable } from './adapter.js';
 
 const qi = (s: string) => s.replace(/"/g, '""');
 
-/** `CONSTRAINT <name> <TYPE> (<cols>)` clauses of a CREATE TABLE text. */
+/** The body of a CREATE TABLE text split at its top-level commas (column definitions and table constraints). */
+function elements(sql: string): string[] {
+  const open = sql.indexOf('(');
+  const out: string[] = [];
+  let depth = 0;
+  let quote = '';
+  let cur = '';
+  for (let i = open + 1; i < sql.length; i++) {
+    const ch = sql[i]!;
+    if (quote) {
+      if (ch === quote) quote = '';
+    } else if (ch === '"' || ch === "'" || ch === '`') quote = ch;
+    else if (ch === '[') quote = ']';
+    else if (ch === '(') depth++;
+    else if (ch === ')') {
+      if (depth === 0) break;
+      depth--;
+    } else if (ch === ',' && depth === 0) {
+      out.push(cur.trim());
+      cur = '';
+      continue;
+    }
+    cur += ch;
+  }
+  if (cur.trim()) out.push(cur.trim());
+  return out;
+}
+
+const NAME = String.raw`(?:"((?:[^"]|"")+)"|\`([^\`]+)\`|\[([^\]]+)\]|([\w$]+))`;
+const unquote = (m: RegExpExecArray, at: number) => m[at]?.replace(/""/g, '"') ?? m[at + 1] ?? m[at + 2] ?? m[at + 3]!;
+
+/** The parenthesised text that starts at `open` (balanced). */
+function parenthesised(text: string, open: number): string {
+  let depth = 0;
+  for (let i = open; i < text.length; i++) {
+    depth += text[i] === '(' ? 1 : text[i] === ')' ? -1 : 0;
+    if (depth === 0) return text.slice(open + 1, i);
+  }
+  return text.slice(open + 1);
+}
+
+/**
+ * The named constraints of a CREATE TABLE text: table constraints (`CONSTRAINT n FOREIGN KEY(c)
+ * REFERENCES ...`) and column constraints (`c INTEGER CONSTRAINT n REFERENCES ...`, as
+ * `ALTER TABLE ADD COLUMN` writes them), both as {name, type, columns}: the same constraint either way.
+ */
 export function namedConstraints(sql: string): { name: string; type: string; columns: string }[] {
   const out: { name: string; type: string; columns: string }[] = [];
-  const re = /\bCONSTRAINT\s+(?:"((?:[^"]|"")+)"|`([^`]+)`|\[([^\]]+)\]|([\w$]+))\s+(FOREIGN\s+KEY|UNIQUE|PRIMARY\s+KEY|CHECK)\s*\(/gi;
-  for (let m = re.exec(sql); m; m = re.exec(sql)) {
-    // The parenthesised list, balanced (a CHECK may nest parentheses).
-    let depth = 1;
-    let i = re.lastIndex;
-    for (; i < sql.length && depth > 0; i++) depth += sql[i] === '(' ? 1 : sql[i] === ')' ? -1 : 0;
-    const inner = sql.slice(re.lastIndex, i - 1);
-    const type = m[5]!.toUpperCase().replace(/\s+/g, ' ');
-    const columns = type === 'CHECK' ? inner.trim() : inner.split(',').map((c) => c.trim().replace(/^["`[]|["`\]]$/g, '')).join(',');
-    out.push({ name: m[1]?.replace(/""/g, '"') ?? m[2] ?? m[3] ?? m[4]!, type, columns });
+  const tableRe = new RegExp(`^CONSTRAINT\\s+${NAME}\\s+(FOREIGN\\s+KEY|UNIQUE|PRIMARY\\s+KEY|CHECK)\\s*\\(`, 'i');
+  const columnRe = new RegExp(`\\bCONSTRAINT\\s+${NAME}\\s+(REFERENCES|UNIQUE|PRIMARY\\s+KEY|CHECK|NOT\\s+NULL|NULL|DEFAULT|COLLATE|GENERATED|AS)\\b`, 'gi');
+  for (const el of elements(sql)) {
+    const t = tableRe.exec(el);
+    if (t) {
+      const type = t[5]!.toUpperCase().replace(/\s+/g, ' ');
+      const inner = parenthesised(el, t[0].length - 1);
+      const columns = type === 'CHECK' ? inner.trim() : inner.split(',').map((c) => c.trim().replace(/^["`[]|["`\]]$/g, '')).join(',');
+      out.push({ name: unquote(t, 1), type, columns });
+      continue;
+    }
+    const col = new RegExp(`^${NAME}`).exec(el);
+    if (!col) continue;
+    for (let m = columnRe.exec(el); m; m = columnRe.exec(el)) {
+      const kind = m[5]!.toUpperCase().replace(/\s+/g, ' ');
+      const type = kind === 'REFERENCES' ? 'FOREIGN KEY' : kind;
+      out.push({ name: unquote(m, 1), type, columns: unquote(col, 1) });
+    }
   }
   return out;
 }

@@ -56,7 +56,7 @@ function allTargetFacts(dialect: TestDialect, dir: string, prefix: string): Cata
   if (dialect === 'sqlite') {
     const sql = read('.sql');
     for (const m of sql.matchAll(/CREATE TABLE (?:IF NOT EXISTS )?("?)(\w+)\1 \(([\s\S]*?)\n\);/g)) {
-      for (const c of namedConstraints(m[3]!)) facts.push(['named', m[2]!, c.name, '', c.type, c.columns, '']);
+      for (const c of namedConstraints(m[0])) facts.push(['named', m[2]!, c.name, '', c.type, c.columns, '']);
     }
   }
   return new Catalog(dialect, facts);
