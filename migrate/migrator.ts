@@ -251,14 +251,17 @@ export class Migrator {
     if (start === target || (allowAhead && direction === 'upgrade' && start > target)) return { from: start, to: start, steps };
     checkDirection(direction, start, target);
     let path = start === plan.from ? plan.steps : planSteps(this.repo, start, target, c.dialect);
-    // Before anything is written, the step log included.
-    if (direction === 'upgrade' && path[0]) await gate(this.repo, c, start, path[0], this.o);
     const { log } = c.storage;
+    // Where DDL is not transactional, our own log may say that this run's first step was started
+    // and not finished (read before anything is written: the log table may not exist yet).
+    const intr = c.transactionalDdl ? null : await log.interrupted().catch(() => null);
+    const ours = !!intr && intr.from === start && intr.direction === direction;
+    // Before anything is written, the step log included.
+    if (direction === 'upgrade' && path[0]) await gate(this.repo, c, start, path[0], { ...this.o, interruptedByUs: ours });
     await log.ensure();
     let resumeFrom: number | null = null;
     if (!c.transactionalDdl) {
-      const intr = await log.interrupted();
-      if (intr && intr.from === start && intr.direction === direction) {
+      if (ours && intr) {
         resumeFrom = start;
         this.o.onStep?.({ type: 'resume', from: intr.from, to: intr.to, script: intr.script, startedAt: intr.startedAt, host: intr.host, pid: intr.pid, error: intr.error });
       }

@@ -10,7 +10,7 @@
  * Both read the backend's catalog only (examine.ts, introspect.ts).
  */
 import { diff } from './catalog/diff.js';
-import { examine, firstDifferences, summarize, type Examination } from './catalog/examine.js';
+import { examine, firstDifferences, NO_ASSESS, summarize, type Examination } from './catalog/examine.js';
 import type { MigrationConnection } from './connection.js';
 import type { Queryable } from './dialect/adapter.js';
 import { SchemaStateError, StepResultError } from './errors.js';
@@ -28,10 +28,22 @@ export const stepLabel = (s: PlannedStep) => `step ${pad(s.to)} (${s.script.relP
  * Anything else stops the run here, with nothing written. Skipped where the repository has no
  * expected schema of `start` for this backend.
  */
-export async function gate(repo: Repository, c: MigrationConnection, start: number, step: PlannedStep, o: { logger: Logger; reportCommand?: string }): Promise<void> {
+export async function gate(
+  repo: Repository,
+  c: MigrationConnection,
+  start: number,
+  step: PlannedStep,
+  o: { logger: Logger; reportCommand?: string; interruptedByUs?: boolean },
+): Promise<void> {
   if (!c.catalog || !c.queryable || !expectedSchemas(repo).get(c.dialect, start)) return;
   const e = await examineAt(repo, c.queryable, start, step);
   if (e.state === 'exact') return;
+  // A step without `assess` still resumes its own interrupted run, as our step log records it (its
+  // script then finds its own progress); any other state of such a step is refused.
+  if (e.state === 'unknown' && o.interruptedByUs && e.next?.assessment.state === 'unknown' && e.next.assessment.note === NO_ASSESS) {
+    o.logger.warn({ step: step.to }, `${stepLabel(step)} was interrupted in an earlier run of this tool: resuming it`);
+    return;
+  }
   if (e.state === 'partial') {
     o.logger.warn({ step: step.to, differences: e.differences.length }, `${summarize(e, { finisher: 'this run' })}: finishing it`);
     return;
@@ -39,7 +51,8 @@ export async function gate(repo: Repository, c: MigrationConnection, start: numb
   // SQLite has no run lock: another process may have moved the database on meanwhile; the step's
   // own version check (in its write transaction) then re-plans.
   if (!c.sessionLock && (await c.storage.version.read()) !== start) return;
-  throw new SchemaStateError(`${stepLabel(step)} cannot start: ${summarize(e, { finisher: 'the next run', report: o.reportCommand })}; nothing was changed`, e);
+  const why = summarize(e, { finisher: 'the next run', report: o.reportCommand });
+  throw new SchemaStateError(`${e.state === 'refuse' ? why : `${stepLabel(step)} cannot start: ${why}`}; nothing was changed`, e);
 }
 
 /**

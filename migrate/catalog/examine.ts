@@ -20,6 +20,9 @@ import type { Catalog } from './catalog.js';
 import { describeDifference, diff, type Difference } from './diff.js';
 import { introspect } from './introspect.js';
 
+/** The note of the verdict on a step whose script has no `assess`. */
+export const NO_ASSESS = 'the step has no assess()';
+
 export interface NextStep {
   readonly from: number;
   readonly to: number;
@@ -81,7 +84,7 @@ export async function examine(q: Queryable, o: ExamineOptions): Promise<Examinat
         differences,
         query: readOnly(q),
       })
-    : { state: 'unknown', note: 'the step has no assess()' };
+    : { state: 'unknown', note: NO_ASSESS };
   return {
     version,
     expected,
@@ -120,7 +123,8 @@ export function summarize(e: Examination, w: Wording): string {
       return `${e.next!.label} was interrupted in a state it cannot finish: ${(e.next!.assessment as { reason: string }).reason}`;
     case 'unknown': {
       const also = e.sameAs.length ? ` (it is exactly the schema of version ${e.sameAs.join(', ')}: the recorded version may be wrong)` : '';
-      const what = e.next ? `, nor a state of ${e.next.label} this tool knows how to finish` : '';
+      const note = e.next?.assessment.state === 'unknown' && e.next.assessment.note && e.next.assessment.note !== NO_ASSESS ? ` (${e.next.assessment.note})` : '';
+      const what = e.next ? `, nor a state of ${e.next.label} this tool knows how to finish${note}` : '';
       const report = w.report ? `; run \`${w.report}\` for the full report` : '';
       return `the schema is not version ${v}'s${what}${also}: ${firstDifferences(e.differences)}. Restore the database from a backup, or make the schema exactly version ${v}'s by hand${report}`;
     }
