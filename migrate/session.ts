@@ -12,13 +12,12 @@
  * *means* (busy, lost, not ready...) is the adapter's call (`classify`).
  */
 import type { DataSource, QueryRunner } from 'typeorm';
-import { createAdapter, type DialectAdapter, type ErrorKind, type Queryable, type RawQuery, type StatementOptions } from './dialect/adapter.js';
+import type { DialectAdapter, ErrorKind, Queryable, RawQuery, StatementOptions } from './dialect/contract.js';
+import { createAdapter } from './dialect/factory.js';
 import { ConnectionError, DatabaseError, InvalidUrlError, LockTimeoutError } from './errors.js';
 import type { EngineHooks } from './hooks.js';
 import type { Logger } from './script/contract.js';
 import { parseUrl, redact, type ParsedUrl } from './url.js';
-
-export type { Queryable } from './dialect/adapter.js';
 
 export interface Session extends Queryable {
   readonly url: ParsedUrl;

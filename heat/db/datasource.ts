@@ -12,7 +12,7 @@
  * heat/common/timeutils.ts. db_sync and db_version do not use this module (bare drivers, faster).
  */
 import type { DataSource, Logger as OrmLogger } from 'typeorm';
-import { typeormOptionsFor } from '../../migrate/dialect/adapter.js';
+import { typeormOptionsFor } from '../../migrate/dialect/factory.js';
 import { ConnectionError, InvalidUrlError } from '../../migrate/errors.js';
 import type { Logger } from '../../migrate/script/contract.js';
 import { maskPassword, parseUrl, redact, type ParsedUrl } from '../../migrate/url.js';

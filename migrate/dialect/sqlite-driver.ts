@@ -6,7 +6,7 @@
 import type { Database } from 'better-sqlite3';
 import type { Logger, Row } from '../script/contract.js';
 import type { ParsedUrl } from '../url.js';
-import type { ConnectOptions, RawQuery } from './adapter.js';
+import type { ConnectOptions, RawQuery } from './contract.js';
 
 /** The longest the driver itself may block waiting for the write lock (see wrapSqlite). */
 export const BUSY_SLICE_MS = 100;

@@ -12,7 +12,8 @@
 import { MigrateError } from '../errors.js';
 import { sqlLiteral } from '../sql.js';
 import type { ParsedUrl } from '../url.js';
-import { driverError, type ConnectOptions, type DialectAdapter, type ErrorKind, type Queryable, type RawQuery } from './adapter.js';
+import { driverError } from './helpers.js';
+import type { ConnectOptions, DialectAdapter, ErrorKind, Queryable, RawQuery } from './contract.js';
 import { BUSY_SLICE_MS, busyWait, openSqlite, wrapSqlite, type BusyWait } from './sqlite-driver.js';
 
 /** Foreign-key violations per table. */

@@ -4,8 +4,7 @@
  */
 import type { QueryRunner } from 'typeorm';
 import type { DialectName, LargeTextRow, Logger, MigrateEngine, Row } from './contract.js';
-import type { DialectAdapter } from '../dialect/adapter.js';
-import type { Queryable } from '../session.js';
+import type { DialectAdapter, Queryable } from '../dialect/contract.js';
 
 export interface EngineOptions {
   readonly dialect: DialectName;
