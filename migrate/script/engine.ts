@@ -42,13 +42,6 @@ export class StopRequested extends Error {
   }
 }
 
-/** Parses MIGRATE_TEST_ABORT=<to-version>:<k> for the given step. */
-export function abortAfterFor(env: string | undefined, to: number): number | undefined {
-  if (!env) return undefined;
-  const [v, k] = env.split(':');
-  return Number(v) === to && k !== undefined ? Number(k) : undefined;
-}
-
 const ansiQuote = (id: string) => `"${id.replace(/"/g, '""')}"`;
 
 /** writeLargeText as one UPDATE (what preview records, and the statement on PostgreSQL/SQLite). */
