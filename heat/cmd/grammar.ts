@@ -1,5 +1,5 @@
 /**
- * heat-manage's grammar, as data, and the one parser that reads it (argparse's rules, no yargs):
+ * heat-manage's grammar, as data, and the one parser that reads it (argparse's rules):
  *
  *   heat-manage [--config-file F]... [--config-dir D] [-d] [--verbose] [--log-json] COMMAND [ARGS]
  *

@@ -5,7 +5,7 @@
  * The only place that prints, and the one place that turns outcomes into exit codes: results on
  * stdout (`db_version`'s number, `resource_data_list`, `service list|clean`, `--dry-run`), logs on
  * stderr; errors are `ERROR: <message>` on stderr with exit 1; usage errors exit 2.
- * Start-up: db_sync and db_version load neither yargs nor TypeORM (bare drivers); the management
+ * Start-up: db_sync and db_version load no TypeORM (bare drivers); the management
  * commands load TypeORM (./commands.ts) only when they run.
  */
 import { readFileSync } from 'node:fs';
