@@ -18,7 +18,7 @@ import type { Parsed } from './grammar.js';
 export interface CommandContext {
   readonly cfg: HeatConfig;
   readonly logger: Logger;
-  readonly io: { readonly out: (s: string) => void; readonly env: Readonly<Record<string, string | undefined>> };
+  readonly io: { readonly out: (s: string) => void };
 }
 
 /** Python's `"%-Ns" % s`: pads to N code points, never truncates; NULL prints as None. */
@@ -59,7 +59,7 @@ function resourceId(text: string): number {
 }
 
 function now(ctx: CommandContext): Micros {
-  const override = ctx.io.env.HEAT_MANAGE_NOW;
+  const override = ctx.cfg.fixedNow;
   try {
     const t = resolveNow(override);
     if (override !== undefined) ctx.logger.warn(`HEAT_MANAGE_NOW is set: "now" is ${pyText(t)} (UTC), not the clock`);
