@@ -9,6 +9,7 @@
  *
  * Opening the file and waiting for another writer (logged, bounded): sqlite-driver.ts.
  */
+import { DEFAULT_LOCK_TIMEOUT_S } from '../defaults.js';
 import { MigrateError } from '../errors.js';
 import { sqlLiteral } from '../sql.js';
 import type { ParsedUrl } from '../url.js';
@@ -36,7 +37,7 @@ export class SqliteAdapter implements DialectAdapter {
   literal = (v: unknown) => sqlLiteral(v, {});
 
   /** How this connection waits for another writer (set by connect/typeormOptions). */
-  private wait: BusyWait = { timeoutMs: 120000, file: ':memory:' };
+  private wait: BusyWait = { timeoutMs: DEFAULT_LOCK_TIMEOUT_S * 1000, file: ':memory:' };
 
   async connect(u: ParsedUrl, o: ConnectOptions) {
     this.wait = busyWait(u, o);
