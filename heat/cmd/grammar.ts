@@ -1,5 +1,5 @@
 /**
- * heat-manage's grammar, as data, and the one parser that reads it (argparse's rules, no yargs):
+ * heat-manage's grammar, as data, and the one parser that reads it (argparse's rules):
  *
  *   heat-manage [--config-file F]... [--config-dir D] [-d] [--verbose] [--log-json] COMMAND [ARGS]
  *
@@ -34,14 +34,18 @@ export interface PositionalSpec {
   readonly missing?: string;
 }
 
+/** The commands that need no TypeORM (bare drivers: fast start-up). */
+export type MigrationCommand = 'db_sync' | 'db_version';
+/** The management commands (TypeORM, loaded when one runs). */
+export type ManagementCommand = 'purge_deleted' | 'update_params' | 'resource_data_list' | 'service';
+export type CommandName = MigrationCommand | ManagementCommand;
+
 export interface CommandSpec {
-  readonly name: string;
+  readonly name: CommandName;
   readonly help: string;
   readonly description?: string;
   readonly options: readonly OptionSpec[];
   readonly positionals: readonly PositionalSpec[];
-  /** Loads TypeORM (the management commands); db_sync/db_version use the bare drivers. */
-  readonly typeorm: boolean;
 }
 
 export const PROG = 'heat-manage';
@@ -68,10 +72,9 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'db_sync',
     help: 'Sync the database up to the most recent version (or to VERSION).',
     options: [],
-    positionals: [{ name: 'version', metavar: 'VERSION', optional: true, help: 'Target schema version (default: the latest)' }],
-    typeorm: false,
+    positionals: [{ name: 'version', metavar: 'VERSION', optional: true, help: 'Target schema version (default: the latest)' }]
   },
-  { name: 'db_version', help: "Print the database's current migration level.", options: [], positionals: [], typeorm: false },
+  { name: 'db_version', help: "Print the database's current migration level.", options: [], positionals: [] },
   {
     name: 'purge_deleted',
     help: 'Purge deleted database records older than AGE.',
@@ -90,8 +93,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       { long: 'batch_size', short: 'b', dest: 'batchSize', kind: 'string', metavar: 'BATCH_SIZE', help: 'Number of stacks to delete per transaction (default: 200).' },
       { long: 'dry-run', dest: 'dryRun', kind: 'boolean', help: 'Print, per table, how many rows would be deleted, and change nothing.' },
     ],
-    positionals: [{ name: 'age', optional: true, help: 'How long to preserve deleted data (default: 90).' }],
-    typeorm: true,
+    positionals: [{ name: 'age', optional: true, help: 'How long to preserve deleted data (default: 90).' }]
   },
   {
     name: 'update_params',
@@ -111,15 +113,13 @@ export const COMMANDS: readonly CommandSpec[] = [
         optional: true,
         help: 'decrypt: the key the values were encrypted with (default: the configured key). encrypt: the previous key of a key rotation: values encrypted with it are re-encrypted with the configured key.',
       },
-    ],
-    typeorm: true,
+    ]
   },
   {
     name: 'resource_data_list',
     help: 'Print the data of a resource (redacted values decrypted).',
     options: [],
-    positionals: [{ name: 'resource_id', help: 'Stack resource id', missing: 'the resource_id argument is required' }],
-    typeorm: true,
+    positionals: [{ name: 'resource_id', help: 'Stack resource id', missing: 'the resource_id argument is required' }]
   },
   {
     name: 'service',
@@ -132,8 +132,7 @@ export const COMMANDS: readonly CommandSpec[] = [
         help: 'list: show the heat-engine services and their status; clean: remove the services that are down.',
         missing: 'an action is required: list or clean',
       },
-    ],
-    typeorm: true,
+    ]
   },
 ];
 
