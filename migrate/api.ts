@@ -4,16 +4,17 @@
  * prints (progress goes to `onStep` and the logger; the CLI prints).
  */
 import { SqlBackend } from './connection.js';
-import { InvalidVersionError, UsageError, VersionNotFoundError } from './errors.js';
-import type { EngineHooks } from './hooks.js';
-import { Migrator, checkDirection, type MigrateResult, type StepEvent } from './migrator.js';
+import { DEFAULT_LOCK_TIMEOUT_S } from './defaults.js';
+import { InvalidVersionError, UsageError } from './errors.js';
+import { Migrator, type MigrateResult, type SchemaExamination, type StepEvent } from './migrator.js';
 import { loadRepository, type Repository } from './repository.js';
 import type { Logger } from './script/contract.js';
 import { needsTypeorm } from './script/detect.js';
 import { parseUrl, type ParsedUrl } from './url.js';
 
+import type { EngineHooks } from './hooks.js';
+
 export type { MigrateResult, StepEvent } from './migrator.js';
-export type { EngineHooks } from './hooks.js';
 
 export interface RunOptions {
   readonly logger: Logger;
@@ -55,16 +56,26 @@ function repoOf(repository: string | Repository): Repository {
 export async function migratorFor(url: string | ParsedUrl, repository: string | Repository, o: RunOptions): Promise<Migrator> {
   const repo = repoOf(repository);
   const u = typeof url === 'string' ? parseUrl(url) : url;
-  const lockTimeoutMs = o.lockTimeoutMs ?? 120_000;
+  const lockTimeoutMs = o.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_S * 1000;
   const backend = await SqlBackend.create(u, { table: repo.config.versionTable, repositoryId: repo.config.repositoryId }, { ...o, lockTimeoutMs });
-  return new Migrator({ repo, backend, logger: o.logger, lockTimeoutMs, lockWaitTimeoutMs: o.lockWaitTimeoutMs, signal: o.signal, onStep: o.onStep, reportCommand: o.reportCommand });
+  return new Migrator({
+    repo,
+    backend,
+    logger: o.logger,
+    lockTimeoutMs,
+    lockWaitTimeoutMs: o.lockWaitTimeoutMs,
+    signal: o.signal,
+    onStep: o.onStep,
+    reportCommand: o.reportCommand,
+    needsTypeorm: (steps) => needsTypeorm(steps.map((s) => s.script)),
+  });
 }
 
 /**
  * Where the database stands against the expected schema of its recorded version (the repository's
  * schema/ catalogs, docs/CATALOG.md): read-only, no lock, nothing stamped.
  */
-export async function examine(url: string | ParsedUrl, repository: string | Repository, o: RunOptions): ReturnType<Migrator['examine']> {
+export async function examine(url: string | ParsedUrl, repository: string | Repository, o: RunOptions): Promise<SchemaExamination> {
   return (await migratorFor(url, repository, o)).examine();
 }
 
@@ -90,21 +101,13 @@ export async function versionControl(url: string, repository: string | Repositor
     }
     if (v > repo.latest) throw new InvalidVersionError(`${v} (the repository's latest version is ${repo.latest})`);
   }
-  const m = await migratorFor(url, repo, o);
-  m.checkFits([v]);
-  await m.withLock((c) => m.inTransaction(c, () => c.storage.version.insert(repo.path, v)));
+  await (await migratorFor(url, repo, o)).stamp(v);
   return v;
 }
 
 /** `drop_version_control URL REPO`: removes this repository's row (and the table if it was the last). */
 export async function dropVersionControl(url: string, repository: string | Repository, o: RunOptions) {
-  const m = await migratorFor(url, repository, o);
-  return m.withLock((c) =>
-    m.inTransaction(c, async () => {
-      await m.lockedVersion(c); // DatabaseNotControlledError when absent
-      return c.storage.version.drop();
-    }),
-  );
+  return (await migratorFor(url, repository, o)).dropControl();
 }
 
 export interface MigrateOptions extends RunOptions {
@@ -113,27 +116,15 @@ export interface MigrateOptions extends RunOptions {
 }
 
 async function migrateTo(url: string, repository: string | Repository, direction: 'upgrade' | 'downgrade', ver: unknown, o: MigrateOptions): Promise<MigrateResult> {
-  const requested = ver === undefined || ver === null ? undefined : parseVersion(ver);
+  const target = ver === undefined || ver === null ? undefined : parseVersion(ver);
   const u = parseUrl(url);
   const m = await migratorFor(u, repository, o);
-  const repo = m.repo;
-  const from = await m.version();
-  if (requested === undefined && direction === 'upgrade' && from > repo.latest) {
-    throw new VersionNotFoundError(
-      `the database is at version ${from}, beyond the repository's latest version ${repo.latest}: it was migrated by a newer repository ("Database schema file with version ${from} doesn't exist.")`,
-    );
-  }
-  const target = requested ?? repo.latest;
-  checkDirection(direction, from, target);
-  if (target === from) return { from, to: from, steps: [] };
-  const plan = m.plan(from, target, (steps) => needsTypeorm(steps.map((s) => s.script))); // whole path checked before anything runs
-  m.checkFits([...plan.steps.map((s) => s.to), target]);
-  if (o.previewSql) {
-    const { preview } = await import('./preview.js'); // loads the script machinery: only when asked
-    await preview(u, plan.steps, o);
-    return { from, to: from, steps: [] };
-  }
-  return m.run(plan);
+  if (!o.previewSql) return m.migrate({ target, direction });
+  const p = await m.prepare({ target, direction }); // the whole path, checked before anything runs
+  if ('done' in p) return p.done;
+  const { preview } = await import('./preview.js'); // loads the script machinery: only when asked
+  await preview(u, p.plan.steps, o);
+  return { from: p.plan.from, to: p.plan.from, steps: [] };
 }
 
 /** `upgrade URL REPO [VERSION]`. */

@@ -1,12 +1,15 @@
 /**
  * What the Migrator drives: a `Backend` opens `MigrationConnection`s — one connection with its
- * storage (version table + step log), its lock primitives, transactions and a way to run a step's
- * script. `SqlBackend` is the real one (a session + its dialect adapter); memory.ts has a fake.
+ * storage (version table + step journal), its run lock, transactions, a way to run a step's script,
+ * and what policies and checks may look at (`inspect`). Only what the algorithm needs; SqlBackend
+ * is the real one (a session + its dialect adapter), memory.ts a fake for database-free tests.
  */
 import { hostname } from 'node:os';
+import { DEFAULT_LOCK_LEASE_S, lockKey } from './defaults.js';
 import type { Catalog } from './catalog/catalog.js';
-import { createAdapter, type LockHolder, type Queryable } from './dialect/adapter.js';
-import type { AuxConnection, GuardProbe } from './guard.js';
+import type { LockHolder, Queryable } from './dialect/contract.js';
+import { createAdapter } from './dialect/factory.js';
+import type { WatchInfo } from './guard.js';
 import type { EngineHooks } from './hooks.js';
 import type { PlannedStep } from './repository.js';
 import type { DialectName, Logger } from './script/contract.js';
@@ -17,49 +20,63 @@ import { begin, commit, rollback } from './transaction.js';
 import type { ParsedUrl } from './url.js';
 import { VersionTable, type VersionTableRef } from './version-table.js';
 
-export interface MigrationConnection {
-  readonly dialect: DialectName;
-  /** DDL is transactional: script + bump + log row commit together. */
-  readonly transactionalDdl: boolean;
-  /** A run lock exists; without one (SQLite) each step re-reads the version in its write transaction. */
-  readonly sessionLock: boolean;
-  readonly maxVersion: number;
-  readonly storage: Storage;
-  /** Takes the run lock if free within `waitMs`; true when taken. */
+/** The run lock of one connection (MySQL GET_LOCK or the Galera row lock, PostgreSQL advisory lock; SQLite: none). */
+export interface RunLock {
+  /** Takes the lock if free within `waitMs`; true when taken. */
   tryLock(waitMs: number): Promise<boolean>;
-  /** Releases the run lock; true when it was held. */
+  /** Releases it; true when it was held. */
   unlock(): Promise<boolean>;
-  lockHolder(): Promise<LockHolder | undefined>;
-  /** Throws when the lock is known to be lost. */
-  assertLocked(): void;
-  /** A write transaction (SQLite: BEGIN IMMEDIATE). */
-  begin(): Promise<void>;
-  commit(): Promise<void>;
-  rollback(): Promise<void>;
-  /** Inside a step's transaction, before the script / before commit (SQLite's foreign-key check). */
-  beforeStep(): Promise<void>;
-  beforeCommit(): Promise<void>;
+  /** Who holds it now, if the backend can tell (for the waiting line). */
+  holder(): Promise<LockHolder | undefined>;
+  /** Throws when the lock is known to be lost (a row lock whose lease was taken over). */
+  assertHeld(): void;
+}
+
+/** What policies and checks may look at (read only). */
+export interface Inspector {
   /** Base tables of the database. */
   tables(): Promise<string[]>;
   /** Tables without a utf8 collation, where the backend has collations (MySQL). */
   nonUtf8Tables?(exclude: readonly string[]): Promise<string[]>;
-  /**
-   * Runs one step's script (not the bookkeeping). `resumed`: an earlier attempt stopped midway.
-   * `signal`: once aborted, the script's next statement throws instead of running.
-   * `onProgress`: receives the script's `progress(done, total)` calls.
-   * `expected`: the repository's expected schema of a version (the script's migrate_engine.expected).
-   */
-  runScript(step: PlannedStep, resumed: boolean, signal?: AbortSignal, onProgress?: (done: number, total?: number) => void, expected?: (version: number) => Catalog | undefined): Promise<void>;
-  /** The live schema (all tables, or `tables`), read from the backend's catalog; absent: the backend has none (memory.ts). */
+  /** The live schema (all tables, or `tables`) from the backend's catalog (docs/CATALOG.md); absent: the backend has none (memory.ts). */
   catalog?(tables?: readonly string[]): Promise<Catalog>;
-  /** The connection as a Queryable (a step's `assess` reads data through it); absent where catalog is. */
-  readonly queryable?: Queryable;
+  /** Reads rows (a step's `assess` looks at the data through it); present with `catalog`. */
+  readonly query?: Queryable['query'];
+}
+
+/** How one script runs. */
+export interface ScriptRun {
+  /** An earlier attempt of this step stopped midway (non-transactional DDL). */
+  readonly resumed: boolean;
+  /** Once aborted, the script's next statement throws instead of running. */
+  readonly signal?: AbortSignal;
+  /** Receives the script's `progress(done, total)` calls. */
+  readonly onProgress?: (done: number, total?: number) => void;
+  /** Inside a step's transaction: the backend checks what the script left before the step commits (SQLite: no new foreign-key violations). */
+  readonly verify?: boolean;
+  /** The repository's expected schema of a version (the script's migrate_engine.expected). */
+  readonly expected?: (version: number) => Catalog | undefined;
+}
+
+export interface MigrationConnection {
+  readonly dialect: DialectName;
+  /** DDL is transactional: script + bump + journal row commit together. */
+  readonly transactionalDdl: boolean;
+  /** A run lock exists; without one (SQLite) each step re-reads the version in its write transaction. */
+  readonly sessionLock: boolean;
+  readonly storage: Storage;
+  readonly lock: RunLock;
+  readonly inspect: Inspector;
+  /** A write transaction (SQLite: BEGIN IMMEDIATE). */
+  begin(): Promise<void>;
+  commit(): Promise<void>;
+  rollback(): Promise<void>;
+  /** Runs one step's script (not the bookkeeping). */
+  runScript(step: PlannedStep, run: ScriptRun): Promise<void>;
   /** What the run guard needs to watch this connection from a second one (absent: nothing to watch). */
-  guardInfo?(): Promise<{ sessionId?: number; probe?: GuardProbe; openAux(): Promise<AuxConnection> }>;
+  watch?(): Promise<WatchInfo>;
   /** Bounds every lock wait of this connection's statements (after the run lock is taken). */
   setLockWaitTimeout?(ms: number): Promise<void>;
-  /** True when `e` is a statement that gave up waiting for another session's table or row lock. */
-  isLockWaitTimeout?(e: unknown): boolean;
   close(): Promise<void>;
 }
 
@@ -85,16 +102,7 @@ export interface SqlBackendOptions {
 }
 
 /** Runs a step's script on a session, counting statements for the crash-test hook. */
-export async function runScriptOn(
-  session: Session,
-  step: PlannedStep,
-  resumed: boolean,
-  logger: Logger,
-  hooks?: EngineHooks,
-  signal?: AbortSignal,
-  onProgress?: (done: number, total?: number) => void,
-  expected?: (version: number) => Catalog | undefined,
-): Promise<void> {
+async function runScriptOn(session: Session, step: PlannedStep, run: ScriptRun, logger: Logger, hooks?: EngineHooks): Promise<void> {
   // Loaded when a step runs: db_version and a no-op db_sync never need the script machinery.
   const [{ makeEngine }, { runModule, sqlStatements }] = await Promise.all([import('./script/engine.js'), import('./script/load.js')]);
   const engine = await makeEngine({
@@ -104,11 +112,11 @@ export async function runScriptOn(
     queryRunner: session.queryRunner,
     logger,
     step: { from: step.from, to: step.to, direction: step.direction },
-    resumed,
+    resumed: run.resumed,
     abortAfter: hooks?.abortAt?.to === step.to ? hooks.abortAt.after : undefined,
-    signal,
-    onProgress,
-    expected,
+    signal: run.signal,
+    onProgress: run.onProgress,
+    expected: run.expected,
   });
   if (step.script.kind === 'sql') {
     for (const stmt of sqlStatements(step.script, logger)) await engine.execute(stmt);
@@ -157,17 +165,30 @@ export class SqlBackend implements Backend {
 
 class SqlConnection implements MigrationConnection {
   readonly storage: Storage;
-  private readonly key: string;
+  readonly lock: RunLock;
+  readonly inspect: Inspector;
   constructor(
     private readonly s: Session,
     ref: VersionTableRef,
     private readonly o: SqlBackendOptions & { openAux: () => Promise<Session> },
   ) {
-    const version = new VersionTable(s, s.adapter, ref);
-    this.storage = { version, log: new StepLog(s, s.adapter, version) };
-    this.key = `${ref.table}:${ref.repositoryId}`;
     const a = s.adapter;
-    if (a.nonUtf8Tables) this.nonUtf8Tables = (exclude) => a.nonUtf8Tables!(s, exclude);
+    const version = new VersionTable(s, a, ref);
+    this.storage = { version, journal: new StepLog(s, a, version) };
+    const key = lockKey(ref);
+    const mode = o.hooks?.lock ?? { mode: 'auto' as const, leaseS: DEFAULT_LOCK_LEASE_S };
+    this.lock = {
+      tryLock: (waitMs) => a.tryLock(s, key, waitMs, { ...mode, logger: o.logger, openAux: o.openAux }),
+      unlock: () => a.unlock(s, key),
+      holder: () => a.lockHolder(s, key),
+      assertHeld: () => a.assertLocked(),
+    };
+    this.inspect = {
+      tables: () => a.listTables(s),
+      catalog: async (tables) => (await import('./catalog/introspect.js')).introspect(s, tables),
+      query: (sql, params) => s.query(sql, params),
+    };
+    if (a.nonUtf8Tables) this.inspect.nonUtf8Tables = (exclude) => a.nonUtf8Tables!(s, exclude);
   }
   get dialect() {
     return this.s.dialect;
@@ -178,23 +199,6 @@ class SqlConnection implements MigrationConnection {
   get sessionLock() {
     return this.s.adapter.sessionLock;
   }
-  get maxVersion() {
-    return this.s.adapter.maxVersion;
-  }
-  nonUtf8Tables?: (exclude: readonly string[]) => Promise<string[]>;
-  tryLock(waitMs: number) {
-    const lock = this.o.hooks?.lock ?? { mode: 'auto' as const, leaseS: 60 };
-    return this.s.adapter.tryLock(this.s, this.key, waitMs, { ...lock, logger: this.o.logger, openAux: this.o.openAux });
-  }
-  unlock() {
-    return this.s.adapter.unlock(this.s, this.key);
-  }
-  lockHolder() {
-    return this.s.adapter.lockHolder(this.s, this.key);
-  }
-  assertLocked() {
-    this.s.adapter.assertLocked();
-  }
   begin() {
     return begin(this.s);
   }
@@ -204,33 +208,23 @@ class SqlConnection implements MigrationConnection {
   rollback() {
     return rollback(this.s);
   }
-  beforeStep() {
-    return this.s.adapter.beforeStep(this.s);
-  }
-  beforeCommit() {
-    return this.s.adapter.beforeCommit(this.s);
-  }
-  tables() {
-    return this.s.adapter.listTables(this.s);
-  }
-  runScript(step: PlannedStep, resumed: boolean, signal?: AbortSignal, onProgress?: (done: number, total?: number) => void, expected?: (version: number) => Catalog | undefined) {
-    return runScriptOn(this.s, step, resumed, this.o.logger, this.o.hooks, signal, onProgress, expected);
-  }
-  async catalog(tables?: readonly string[]) {
-    return (await import('./catalog/introspect.js')).introspect(this.s, tables);
-  }
-  get queryable(): Queryable {
-    return this.s;
-  }
-  async guardInfo() {
+  async runScript(step: PlannedStep, run: ScriptRun) {
     const a = this.s.adapter;
-    return { sessionId: a.guard ? await a.sessionId(this.s) : undefined, probe: a.guard, openAux: () => this.o.openAux() };
+    if (run.verify) await a.beforeStep?.(this.s);
+    await runScriptOn(this.s, step, run, this.o.logger, this.o.hooks);
+    if (run.verify) await a.beforeCommit?.(this.s);
+  }
+  async watch(): Promise<WatchInfo> {
+    const a = this.s.adapter;
+    return {
+      sessionId: a.guard ? await a.sessionId(this.s) : undefined,
+      probe: a.guard,
+      openAux: () => this.o.openAux(),
+      isLockWaitTimeout: (e) => a.classify(e) === 'lock-wait-timeout',
+    };
   }
   setLockWaitTimeout(ms: number) {
     return this.s.adapter.setLockWaitTimeout(this.s, ms);
-  }
-  isLockWaitTimeout(e: unknown) {
-    return this.s.adapter.classify(e) === 'lock-wait-timeout';
   }
   close() {
     return this.s.close();

@@ -20,46 +20,9 @@
  * The Migrator creates one guard per migration connection (`guardFor`) and turns a stop and a
  * statement's lock-wait timeout into their one-line errors here (`interrupted`, `lockWaitError`).
  */
-import type { MigrationConnection } from './connection.js';
 import { InterruptedError, LockWaitTimeoutError, describe } from './errors.js';
 import type { Logger } from './script/contract.js';
-
-/** Who holds what the migration connection waits for. */
-export interface LockBlocker {
-  /** MySQL connection id / PostgreSQL backend pid. */
-  readonly id: number;
-  readonly user?: string;
-  readonly host?: string;
-  /** Seconds its transaction has been open. */
-  readonly openS?: number;
-  /** What it runs now (or ran last), shortened. */
-  readonly query?: string;
-  readonly state?: string;
-}
-
-/** What the migration connection waits for (undefined from `lockWait`: it does not wait). */
-export interface LockWait {
-  /** e.g. `the metadata lock of table stack`, `a row lock on migrate_version`. */
-  readonly what: string;
-  /** Seconds it has waited so far. */
-  readonly waitedS: number;
-  readonly blockers: readonly LockBlocker[];
-}
-
-/** The dialect-specific half (the adapter's): on a second connection, about the session `id`. */
-export interface GuardProbe {
-  lockWait(aux: AuxConnection, id: number): Promise<LockWait | undefined>;
-  cancel(aux: AuxConnection, id: number): Promise<void>;
-  /** How to name a blocker in a message: `connection 4711` / `backend pid 812`. */
-  readonly blockerNoun: string;
-  /** The statement an operator runs to end blocker `id` (`KILL 4711`), for the error message. */
-  killCommand?(id: number): string;
-}
-
-export interface AuxConnection {
-  query(sql: string, params?: readonly unknown[]): Promise<Record<string, unknown>[]>;
-  close(): Promise<void>;
-}
+import type { AuxConnection, GuardProbe, LockBlocker, LockWait } from './dialect/probe.js';
 
 export interface GuardOptions {
   readonly probe: GuardProbe;
@@ -72,6 +35,7 @@ export interface GuardOptions {
   readonly signal?: AbortSignal;
   /** How often to look; default: a third of the timeout, between 1 and 5 s. */
   readonly intervalMs?: number;
+  readonly isLockWaitTimeout?: (e: unknown) => boolean;
 }
 
 /** `connection 4711 (heat@10.0.3.7, transaction open for 312 s, running: SELECT ...)` */
@@ -94,14 +58,24 @@ export function interrupted(logger: Logger, reason: unknown, where: string): Int
 
 const NO_PROBE: GuardProbe = { blockerNoun: 'session', lockWait: async () => undefined, cancel: async () => undefined };
 
+/** What a migration connection offers to be watched (MigrationConnection.watch). */
+export interface WatchInfo {
+  /** Its session id (undefined: other sessions cannot see it, e.g. SQLite). */
+  readonly sessionId?: number;
+  readonly probe?: GuardProbe;
+  readonly openAux: () => Promise<AuxConnection>;
+  /** True when `e` is a statement that gave up waiting for another session's table or row lock. */
+  readonly isLockWaitTimeout: (e: unknown) => boolean;
+}
+
 /** The guard of a migration connection (one that cannot be watched, e.g. SQLite's, still reports a stop). */
-export async function guardFor(c: MigrationConnection, o: Pick<GuardOptions, 'logger' | 'lockWaitTimeoutMs' | 'signal'>): Promise<RunGuard> {
-  const info = await c.guardInfo?.();
+export function guardFor(info: WatchInfo | undefined, o: Pick<GuardOptions, 'logger' | 'lockWaitTimeoutMs' | 'signal'>): RunGuard {
   return new RunGuard({
     ...o,
     probe: info?.probe ?? NO_PROBE,
     sessionId: info?.probe ? info.sessionId : undefined,
     openAux: () => (info ? info.openAux() : Promise.reject(new Error('no second connection here'))),
+    isLockWaitTimeout: info?.isLockWaitTimeout ?? (() => false),
   });
 }
 
@@ -168,6 +142,11 @@ export class RunGuard {
     } finally {
       this.looking = false;
     }
+  }
+
+  /** True when `e` is a statement that gave up waiting for another session's lock (the adapter's classification). */
+  isLockWaitTimeout(e: unknown): boolean {
+    return this.o.isLockWaitTimeout?.(e) ?? false;
   }
 
   /**

@@ -79,7 +79,3 @@ export function createLogger(o: LoggerOptions): Logger {
 
 /** A logger that drops everything (library default). */
 export const silentLogger: Logger = createLogger({ level: 'silent' });
-
-export function isEnabled(level: Level, at: Level): boolean {
-  return LEVELS[at] >= LEVELS[level];
-}

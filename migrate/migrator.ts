@@ -1,49 +1,61 @@
 /**
  * The migration algorithm, in one class (Kysely's Migrator and golang-migrate's core are the
- * models; dialect differences are in the adapters, storage behind storage.ts):
+ * models; dialect differences are in the adapters, storage behind storage.ts). `migrate(request)`
+ * is the whole operation:
  *
- *   probe   read the version on a short-lived light connection, no lock; nothing to do -> return
- *   plan    the whole path, once (a missing version anywhere aborts before anything runs)
- *   lock    open the migration connection, take the run lock (bounded wait, logged, LockTimeoutError)
- *   ensure  re-read the version under the lock (another process may have moved it); oslo: stamp
- *   walk    per step (step.ts): [begin] script -> compare-and-set bump + log row -> [commit]
- *   release in finally; an unlock failure after an error keeps the first error and logs the second
+ *   prepare  probe the version on a short-lived connection, no lock; decide: nothing to do, refuse,
+ *            or the whole path (a missing version anywhere aborts before anything runs)
+ *   run      open the migration connection, take the run lock (bounded wait, logged)
+ *              -> the version again, under the lock (another process may have moved it; a
+ *                 control policy may put an uncontrolled database under version control here)
+ *              -> the schema gate (schema-gate.ts, where the repository has expected schemas):
+ *                 the database is exactly its version's schema, or a partial state of the first
+ *                 step that the step finishes; anything else refuses the run, nothing written
+ *              -> the checks' `before`: under the lock, after the version is read, before the
+ *                 first step; a check that throws refuses the run and nothing is written
+ *              -> walk: per step (step.ts) [begin] script -> its schema checked -> compare-and-set
+ *                 bump + journal -> [commit]
+ *              -> the checks' `after`: after the last step
+ *            release in finally; an unlock failure after an error keeps the first error and logs the second
  *
- * SQLite has no session lock: each step runs in BEGIN IMMEDIATE and re-reads the version inside
- * the transaction, so a step is applied by exactly one process; one that finds the step done
- * re-plans from the new version.
+ * Policy is the caller's, in the request: the target, the command's direction, what to do with a
+ * database not under version control (oslo.ts: stamp an empty one), whether a lower target is
+ * refused, which checks run. SQLite has no session lock: each step runs in BEGIN IMMEDIATE and
+ * re-reads the version inside the transaction, so a step is applied by exactly one process; one
+ * that finds the step done re-plans from the new version.
  *
  * The run guard (guard.ts) watches the migration connection while steps run and turns a stop or a
  * statement's lock-wait timeout into its one-line error.
  */
-import type { Backend, MigrationConnection } from './connection.js';
-import { DatabaseNotControlledError, InterruptedError, InvalidVersionError, LockTimeoutError, describe } from './errors.js';
-import { guardFor, interrupted, type RunGuard } from './guard.js';
+import type { Backend, Inspector, MigrationConnection } from './connection.js';
+import { DEFAULT_LOCK_TIMEOUT_S, DEFAULT_LOCK_WAIT_TIMEOUT_S, lockKey } from './defaults.js';
+import { DatabaseNotControlledError, InvalidVersionError, VersionNotFoundError } from './errors.js';
+import { interrupted, type RunGuard } from './guard.js';
 import { checkDirection, type MigrateResult, type Plan, type StepEvent, type StepResult } from './plan.js';
 import { planSteps, scriptFor, type PlannedStep, type Repository } from './repository.js';
-import type { Examination } from './catalog/examine.js';
+import { inTransaction, withRunLock, type Locked } from './run-lock.js';
 import { examineAt, gate, verifyStep } from './schema-gate.js';
 import { expectedSchemas } from './schemas.js';
+import type { Examination } from './catalog/examine.js';
 import { pad, runStep } from './step.js';
 import type { Logger } from './script/contract.js';
 import type { VersionState } from './storage.js';
 
 export { checkDirection, type MigrateResult, type Plan, type StepEvent, type StepResult };
 
-export const DEFAULT_LOCK_TIMEOUT_MS = 120_000;
-
-export const DEFAULT_LOCK_WAIT_TIMEOUT_MS = 30_000;
-
 export interface MigratorOptions {
   readonly repo: Repository;
   readonly backend: Backend;
   readonly logger: Logger;
+  /** How long to wait for another run's lock (default DEFAULT_LOCK_TIMEOUT_S). */
   readonly lockTimeoutMs?: number;
-  /** How long one statement may wait for another session's table or row lock (default 30 s). */
+  /** How long one statement may wait for another session's table or row lock (default DEFAULT_LOCK_WAIT_TIMEOUT_S). */
   readonly lockWaitTimeoutMs?: number;
   /** Stops the run: the statement in flight is cancelled, the step rolled back or left resumable, the lock released. */
   readonly signal?: AbortSignal;
   readonly onStep?: (e: StepEvent) => void;
+  /** Which steps need TypeORM (module scripts get a QueryRunner); default: none. */
+  readonly needsTypeorm?: (steps: readonly PlannedStep[]) => boolean;
   /** The command that prints the full schema report, named in a refusal (`heat-manage db_check`). */
   readonly reportCommand?: string;
 }
@@ -59,37 +71,145 @@ export interface SchemaExamination {
   readonly matching?: readonly number[];
 }
 
+/** A database not under version control for this repository, as a control policy sees it (under the lock, in a write transaction). */
+export interface Uncontrolled {
+  readonly state: 'no-table' | 'no-row';
+  readonly inspect: Inspector;
+  /** Repository ids that have a row in the version table. */
+  repositories(): Promise<string[]>;
+  /** Puts the database under version control at `version`. */
+  stamp(version: number): Promise<void>;
+}
+
+/** What to do with a database that is not under version control (default: DatabaseNotControlledError). */
+export interface ControlPolicy {
+  /** The version such a database starts from once controlled (where the plan starts). */
+  readonly initVersion: number;
+  /** Returns the version to go on from (after stamping), or throws. */
+  control(db: Uncontrolled): Promise<number>;
+}
+
+/**
+ * A check that runs under the lock: `before` after the version is read and before the first step
+ * (throwing refuses the run with nothing written by it), `after` after the last step.
+ */
+export interface RunCheck {
+  before?(c: MigrationConnection, at: { readonly version: number; readonly plan: Plan }): Promise<void>;
+  after?(c: MigrationConnection, result: MigrateResult): Promise<void>;
+}
+
+export interface MigrationRequest {
+  /** Where to go; default: the repository's latest. */
+  readonly target?: number;
+  /** The command's direction: the other one is refused (migrate's upgrade/downgrade). Absent: either. */
+  readonly direction?: 'upgrade' | 'downgrade';
+  readonly control?: ControlPolicy;
+  /**
+   * A target below the version found is refused with this error instead of downgrading (Heat:
+   * "Cannot migrate to lower schema version."); a concurrent run that moved the database past the
+   * target while this one started is not an error.
+   */
+  readonly refuseLower?: (target: number, version: number) => Error;
+  readonly checks?: readonly RunCheck[];
+}
+
+/** What `prepare` decided: nothing to do (the result), or the plan to run. */
+export type Prepared = { readonly done: MigrateResult } | { readonly plan: Plan; readonly request: MigrationRequest };
+
+const nothing = (v: number): MigrateResult => ({ from: v, to: v, steps: [] });
+
 export class Migrator {
   readonly repo: Repository;
   private readonly timeoutMs: number;
+  private readonly lockWaitMs: number;
+
   constructor(private readonly o: MigratorOptions) {
     this.repo = o.repo;
-    this.timeoutMs = o.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
+    this.timeoutMs = o.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_S * 1000;
+    this.lockWaitMs = o.lockWaitTimeoutMs ?? DEFAULT_LOCK_WAIT_TIMEOUT_S * 1000;
   }
 
-  /** The version state on a short-lived connection, without the lock. */
-  async probe(): Promise<VersionState> {
-    const c = await this.o.backend.open({});
-    try {
-      return await c.storage.version.read();
-    } finally {
-      await c.close();
+  /** The whole operation: prepare, then run under the lock. */
+  async migrate(request: MigrationRequest = {}): Promise<MigrateResult> {
+    const p = await this.prepare(request);
+    return 'done' in p ? p.done : this.run(p);
+  }
+
+  /**
+   * The version; an uncontrolled database is DatabaseNotControlledError, or put under control by
+   * `control` (under the lock).
+   */
+  async version(control?: ControlPolicy): Promise<number> {
+    const v = await this.probe(control);
+    if (typeof v === 'number') return v;
+    return this.withLock(({ c }) => this.lockedVersion(c, control));
+  }
+
+  /** Decides, without the lock, what `request` means for the database as it is now. */
+  async prepare(request: MigrationRequest): Promise<Prepared> {
+    const { repo } = this;
+    const { control, direction } = request;
+    const target = request.target ?? repo.latest;
+    const probed = await this.probe(control);
+    const before = typeof probed === 'number' ? probed : null;
+    if (before !== null && before > repo.latest && (request.target === undefined || !direction)) throw this.newer(before);
+    if (direction && before !== null) checkDirection(direction, before, target);
+    if (before === target) return { done: nothing(before) };
+    if (request.refuseLower && before !== null && target < before) {
+      // Refused only when the database was already past the target when this process looked. If a
+      // concurrent run was moving it (the lock was busy, or the version changed between the probe
+      // and getting the lock), the target is reached: wait for that run, then report success.
+      // Decided from what the database shows, not from clocks (replicas' clocks need not agree).
+      const moving = await this.withLock(async ({ c, waited }) => waited || (await inTransaction(c, () => c.storage.version.read(true))) !== before);
+      if (!moving) throw request.refuseLower(target, before);
+      this.o.logger.info(`the database moved past version ${target} while this run started (another process migrated it); nothing to do`);
+      return { done: nothing(before) };
     }
+    // The whole path first (an uncontrolled database starts at the policy's initVersion, and is
+    // never downgraded below it).
+    const start = before ?? control!.initVersion;
+    const plan = before === null && target < start ? { ...this.plan(start, start), target } : this.plan(start, target);
+    this.checkFits([...plan.steps.map((s) => s.to), target]);
+    return { plan, request };
+  }
+
+  /** Runs what `prepare` decided: under the lock, the version again, the checks, the walk. */
+  async run(p: Prepared): Promise<MigrateResult> {
+    if ('done' in p) return p.done;
+    const { plan, request } = p;
+    const checks = request.checks ?? [];
+    return this.withLock(async ({ c, guard }) => {
+      const version = await this.lockedVersion(c, request.control);
+      if (version > this.repo.latest) throw this.newer(version);
+      // Before anything is written: the schema must be the version's, or a state the first step finishes.
+      const first = version === plan.from ? plan.steps[0] : plan.direction === 'upgrade' && version < plan.target ? planSteps(this.repo, version, version + 1, c.dialect)[0] : undefined;
+      if (plan.direction === 'upgrade' && first && first.from === version) {
+        const ours = await c.storage.journal.unfinished();
+        await gate(this.repo, c, version, first, { logger: this.o.logger, reportCommand: this.o.reportCommand, interruptedByUs: ours?.from === version && ours.direction === 'upgrade' });
+      }
+      // Under the lock, after the version is read, before the first step: a check may refuse here.
+      for (const check of checks) await check.before?.(c, { version, plan });
+      const result = await this.walk(c, guard, version, plan);
+      // After the last step.
+      for (const check of checks) await check.after?.(c, result);
+      return result;
+    }, plan.typeorm);
   }
 
   /**
    * Where the database stands against the expected schema of its recorded version (docs/CATALOG.md),
-   * on a short-lived connection, without the lock, writing nothing: the schema report
-   * (`heat-manage db_check`) and the run's gate are the same check (schema-gate.ts).
+   * on a short-lived read-only connection, without the lock: the schema report (`heat-manage
+   * db_check`) and the run's gate are the same check (schema-gate.ts).
    */
   async examine(): Promise<SchemaExamination> {
     const c = await this.o.backend.open({ readOnly: true });
     try {
       const version = await c.storage.version.read();
-      if (!c.queryable || !c.catalog) return { version };
-      if (typeof version === 'number') return { version, examination: await examineAt(this.repo, c.queryable, version) };
+      const { catalog, query } = c.inspect;
+      if (!catalog || !query) return { version };
+      if (typeof version === 'number') return { version, examination: await examineAt(this.repo, { dialect: c.dialect, query }, version) };
       // Not under version control: which version's schema is it exactly, if any?
-      const live = await c.catalog();
+      const live = await catalog();
       const schemas = expectedSchemas(this.repo);
       const tables = live.tables().filter((t) => t !== '' && t !== this.repo.config.versionTable);
       return { version, tables, matching: schemas.versions(c.dialect).filter((v) => schemas.get(c.dialect, v)!.equals(live)) };
@@ -98,184 +218,137 @@ export class Migrator {
     }
   }
 
-  /** The version; DatabaseNotControlledError when the table or this repository's row is missing. */
-  async version(): Promise<number> {
-    const c = await this.o.backend.open({});
+  /** `version_control`: puts the database under version control at `version`. */
+  async stamp(version: number): Promise<void> {
+    this.checkFits([version]);
+    await this.withLock(({ c }) => inTransaction(c, () => c.storage.version.insert(this.repo.path, version)));
+  }
+
+  /** `drop_version_control`: removes this repository's row (the table with the last row). */
+  async dropControl(): Promise<{ droppedTable: boolean }> {
+    return this.withLock(({ c }) =>
+      inTransaction(c, async () => {
+        await this.lockedVersion(c); // DatabaseNotControlledError when absent
+        return c.storage.version.drop();
+      }),
+    );
+  }
+
+  /**
+   * `test`: the latest version's upgrade and then its downgrade, each in a transaction where the
+   * backend allows it, without reading or writing the version table (as the Python tool does).
+   */
+  async rehearse(onPhase?: (phase: 'upgrade' | 'downgrade', done: boolean) => void): Promise<void> {
+    const latest = this.repo.latest;
+    const c = await this.o.backend.open({ typeorm: true, forLock: true });
     try {
-      return await this.controlled(c, await c.storage.version.read());
+      for (const direction of ['upgrade', 'downgrade'] as const) {
+        const script = scriptFor(this.repo, latest, c.dialect, direction);
+        onPhase?.(direction, false);
+        const [from, to] = direction === 'upgrade' ? [latest - 1, latest] : [latest, latest - 1];
+        await inTransaction(c, () => c.runScript({ from, to, version: latest, direction, script }, { resumed: false }));
+        onPhase?.(direction, true);
+      }
     } finally {
       await c.close();
     }
   }
 
-  private async controlled(c: MigrationConnection, v: VersionState): Promise<number> {
+  /** The version state on a short-lived connection, without the lock; without a control policy an uncontrolled database is an error. */
+  private async probe(control?: ControlPolicy): Promise<VersionState> {
+    const c = await this.o.backend.open({});
+    try {
+      const v = await c.storage.version.read();
+      return typeof v === 'number' || control ? v : await this.notControlled(c, v);
+    } finally {
+      await c.close();
+    }
+  }
+
+  /** The version under the lock; an uncontrolled database goes to the control policy (in a write transaction), or is an error. */
+  private async lockedVersion(c: MigrationConnection, control?: ControlPolicy): Promise<number> {
+    if (!control) {
+      const v = await c.storage.version.read();
+      return typeof v === 'number' ? v : this.notControlled(c, v);
+    }
+    const { version } = c.storage;
+    return inTransaction(c, async () => {
+      const state = await version.read(true);
+      if (typeof state === 'number') return state;
+      return control.control({ state, inspect: c.inspect, repositories: () => version.repositories(), stamp: (v) => version.insert(this.repo.absPath, v) });
+    });
+  }
+
+  private async notControlled(c: MigrationConnection, v: 'no-table' | 'no-row'): Promise<never> {
     const { versionTable: table, repositoryId: id } = this.repo.config;
     if (v === 'no-table') {
       throw new DatabaseNotControlledError(
         `database is not under version control: table ${table} not found; put it under version control first (migrate version_control URL REPOSITORY)`,
       );
     }
-    if (v === 'no-row') {
-      const others = await c.storage.version.repositories();
-      throw new DatabaseNotControlledError(
-        `database is not under version control for repository '${id}': ${table} has no row for it` + (others.length ? ` (it holds rows for: ${others.join(', ')})` : ''),
-      );
-    }
-    return v;
+    const others = await c.storage.version.repositories();
+    throw new DatabaseNotControlledError(
+      `database is not under version control for repository '${id}': ${table} has no row for it` + (others.length ? ` (it holds rows for: ${others.join(', ')})` : ''),
+    );
+  }
+
+  private newer(v: number): VersionNotFoundError {
+    return new VersionNotFoundError(
+      `the database is at version ${v}, newer than this repository's latest (${this.repo.latest}): it was migrated by a newer release ("Database schema file with version ${v} doesn't exist.")`,
+    );
   }
 
   /** The whole path from `from` to `target`, checked before anything runs. */
-  plan(from: number, target: number, needsTypeorm: (s: readonly PlannedStep[]) => boolean = () => false): Plan {
+  private plan(from: number, target: number): Plan {
     const direction = target < from ? 'downgrade' : 'upgrade';
     const steps = planSteps(this.repo, from, target, this.o.backend.dialect);
-    return { from, target, direction, steps, typeorm: needsTypeorm(steps) };
+    return { from, target, direction, steps, typeorm: this.o.needsTypeorm?.(steps) ?? false };
   }
 
-  /**
-   * Opens the migration connection, takes the run lock (waiting at most the lock timeout, saying
-   * for whom), runs `fn`, and releases the lock and closes in `finally`. `waited`: the lock was
-   * busy when asked for, i.e. another run was in progress when this one got here.
-   */
-  async withLock<T>(fn: (c: MigrationConnection, waited: boolean) => Promise<T>, typeorm = false): Promise<T> {
-    const { logger, signal } = this.o;
-    if (signal?.aborted) throw this.interrupted(signal.reason, 'before connecting; nothing was applied');
-    let c: MigrationConnection;
-    try {
-      c = await this.o.backend.open({ typeorm, forLock: true });
-    } catch (e) {
-      // SQLite: opening waits for the write lock (the migration lock there).
-      if (signal?.aborted) throw this.interrupted(signal.reason, 'while waiting for the migration lock; nothing was applied');
-      throw e;
-    }
-    const key = `${this.repo.config.versionTable}:${this.repo.config.repositoryId}`;
-    let locked = false;
-    let failed = false;
-    const guard = await guardFor(c, { logger, lockWaitTimeoutMs: this.lockWaitMs, signal }).catch(async (e: unknown) => {
-      await c.close();
-      throw e;
-    });
-    this.guards.set(c, guard);
-    try {
-      let waited: boolean;
-      try {
-        waited = await this.lock(c, key);
-        locked = true;
-      } catch (e) {
-        if (guard.stopReason) throw this.interrupted(guard.stopReason, 'while waiting for the migration lock; nothing was applied');
-        throw e;
-      }
-      if (guard.stopReason) throw this.interrupted(guard.stopReason, 'before the first step; nothing was applied');
-      await c.setLockWaitTimeout?.(this.lockWaitMs);
-      try {
-        return await fn(c, waited);
-      } catch (e) {
-        // Stopped outside a step's script (e.g. SQLite waiting for the write lock to begin a step).
-        if (guard.stopReason && !(e instanceof InterruptedError)) {
-          throw this.interrupted(guard.stopReason, 'while waiting for the database; the step in progress was not applied, the next run continues from there');
-        }
-        throw e;
-      }
-    } catch (e) {
-      failed = true;
-      throw e;
-    } finally {
-      if (locked) {
-        await c.unlock().then(
-          (held) => held || logger.warn(`the migration lock ${key} was no longer held when releasing it`),
-          (e: unknown) =>
-            logger.warn({ err: describe(e) }, `releasing the migration lock failed${failed ? ' after an error (that error is the one reported)' : ''}; it is released when the connection closes`),
-        );
-      }
-      this.guards.delete(c);
-      await guard.dispose();
-      await c.close();
-    }
-  }
-
-  /** The guard of each open migration connection (lock waits, stop requests). */
-  private readonly guards = new WeakMap<MigrationConnection, RunGuard>();
-
-  private get lockWaitMs(): number {
-    return this.o.lockWaitTimeoutMs ?? DEFAULT_LOCK_WAIT_TIMEOUT_MS;
-  }
-
-  /** The one-line stop message, logged and thrown. */
-  private interrupted(reason: unknown, where: string): InterruptedError {
-    return interrupted(this.o.logger, reason, where);
-  }
-
-  /** Takes the run lock, waiting at most the lock timeout and saying for whom; returns whether it had to wait. */
-  private async lock(c: MigrationConnection, key: string): Promise<boolean> {
-    if (await c.tryLock(0)) return false;
-    const s = Math.round(this.timeoutMs / 1000);
-    const holder = await c.lockHolder().catch(() => undefined);
-    const running = await c.storage.log.running();
-    this.o.logger.info(
-      { lock: key, holder: holder?.fields ?? 'unknown', running },
-      `waiting up to ${s} s for the migration lock held by ${holder?.text ?? 'another session'}${running ? ` (${running.host} pid ${running.pid}, running ${running.script})` : ''}`,
+  /** The versions of a plan that do not fit migrate_version.version (INTEGER) on this backend. */
+  private checkFits(versions: readonly number[]): void {
+    const { maxVersion } = this.o.backend;
+    const v = versions.find((x) => x > maxVersion);
+    if (v === undefined) return;
+    throw new InvalidVersionError(
+      `${v} does not fit migrate_version.version (INTEGER, at most ${maxVersion}) on ${this.o.backend.dialect}: timestamp-numbered repositories work on SQLite only; use sequential numbers`,
     );
-    if (!(await c.tryLock(this.timeoutMs))) {
-      throw new LockTimeoutError(
-        `timed out after ${s} s waiting for the migration lock on ${key} (another migration is running; retry later or raise the lock timeout); nothing was applied`,
-      );
-    }
-    return true;
   }
 
-  /** Runs `fn` in a write transaction where DDL is transactional (SQLite: BEGIN IMMEDIATE waits for writers). */
-  async inTransaction<T>(c: MigrationConnection, fn: () => Promise<T>): Promise<T> {
-    if (!c.transactionalDdl) return fn();
-    await c.begin();
-    try {
-      const r = await fn();
-      await c.commit();
-      return r;
-    } catch (e) {
-      await c.rollback();
-      throw e;
-    }
-  }
-
-  /** The version under the lock, throwing when not under version control. */
-  async lockedVersion(c: MigrationConnection): Promise<number> {
-    return this.controlled(c, await c.storage.version.read());
+  /** Runs `fn` under the run lock (run-lock.ts) on the migration connection. */
+  private withLock<T>(fn: (l: Locked) => Promise<T>, typeorm = false): Promise<T> {
+    const { backend, logger, signal } = this.o;
+    const { versionTable: table, repositoryId } = this.repo.config;
+    const key = lockKey({ table, repositoryId });
+    return withRunLock({ backend, key, logger, signal, typeorm, lockTimeoutMs: this.timeoutMs, lockWaitTimeoutMs: this.lockWaitMs }, fn);
   }
 
   /**
-   * Walks from `start` (read under the lock) to `plan.target`. `allowAhead`: when the database is
-   * already past the target (a concurrent run went further), return instead of failing.
+   * Walks from `start` (read under the lock) to `plan.target`. A database already past an upgrade's
+   * target (a concurrent run went further) is left as it is.
    */
-  async walk(c: MigrationConnection, start: number, plan: Plan, allowAhead: boolean): Promise<MigrateResult> {
+  private async walk(c: MigrationConnection, guard: RunGuard, start: number, plan: Plan): Promise<MigrateResult> {
     const { target, direction } = plan;
     const steps: StepResult[] = [];
-    if (start === target || (allowAhead && direction === 'upgrade' && start > target)) return { from: start, to: start, steps };
+    if (start === target || (direction === 'upgrade' && start > target)) return nothing(start);
     checkDirection(direction, start, target);
     let path = start === plan.from ? plan.steps : planSteps(this.repo, start, target, c.dialect);
-    const { log } = c.storage;
-    // Where DDL is not transactional, our own log may say that this run's first step was started
-    // and not finished (read before anything is written: the log table may not exist yet).
-    const intr = c.transactionalDdl ? null : await log.interrupted().catch(() => null);
-    const ours = !!intr && intr.from === start && intr.direction === direction;
-    // Before anything is written, the step log included.
-    if (direction === 'upgrade' && path[0]) await gate(this.repo, c, start, path[0], { ...this.o, interruptedByUs: ours });
-    await log.ensure();
+    const last = await c.storage.journal.resume();
     let resumeFrom: number | null = null;
-    if (!c.transactionalDdl) {
-      if (ours && intr) {
-        resumeFrom = start;
-        this.o.onStep?.({ type: 'resume', from: intr.from, to: intr.to, script: intr.script, startedAt: intr.startedAt, host: intr.host, pid: intr.pid, error: intr.error });
-      }
-      if (intr?.status === 'running') await log.closeInterrupted();
+    if (last && last.from === start && last.direction === direction) {
+      resumeFrom = start;
+      const { from, to, script, startedAt, host, pid, error } = last;
+      this.o.onStep?.({ type: 'resume', from, to, script, startedAt, host, pid, error });
     }
     let cur = start;
     for (;;) {
       let replan = false;
       for (const step of path) {
-        const stop = this.guards.get(c)?.stopReason;
-        if (stop) throw this.interrupted(stop, `before step ${pad(step.from)} -> ${pad(step.to)}; the next run continues from ${pad(step.from)}`);
-        c.assertLocked();
+        const stop = guard.stopReason;
+        if (stop) throw interrupted(this.o.logger, stop, `before step ${pad(step.from)} -> ${pad(step.to)}; the next run continues from ${pad(step.from)}`);
+        c.lock.assertHeld();
         const outcome = await runStep(c, step, resumeFrom === step.from, {
-          guard: this.guards.get(c),
+          guard,
           logger: this.o.logger,
           signal: this.o.signal,
           onStep: this.o.onStep,
@@ -296,40 +369,5 @@ export class Migrator {
       path = planSteps(this.repo, cur, target, c.dialect);
     }
     return { from: start, to: cur, steps };
-  }
-
-  /** Lock, re-read the version, walk the plan, release: what `upgrade`/`downgrade` do. */
-  run(plan: Plan, allowAhead = true): Promise<MigrateResult> {
-    return this.withLock(async (c) => this.walk(c, await this.lockedVersion(c), plan, allowAhead), plan.typeorm);
-  }
-
-  /** The versions of a plan that do not fit migrate_version.version (INTEGER) on this backend. */
-  checkFits(versions: readonly number[]): void {
-    const { maxVersion } = this.o.backend;
-    const v = versions.find((x) => x > maxVersion);
-    if (v === undefined) return;
-    throw new InvalidVersionError(
-      `${v} does not fit migrate_version.version (INTEGER, at most ${maxVersion}) on ${this.o.backend.dialect}: timestamp-numbered repositories work on SQLite only; use sequential numbers`,
-    );
-  }
-
-  /**
-   * `test`: the latest version's upgrade and then its downgrade, each in a transaction where the
-   * backend allows it, without reading or writing the version table (as the Python tool does).
-   */
-  async rehearse(onPhase?: (phase: 'upgrade' | 'downgrade', done: boolean) => void): Promise<void> {
-    const latest = this.repo.latest;
-    const c = await this.o.backend.open({ typeorm: true, forLock: true });
-    try {
-      for (const direction of ['upgrade', 'downgrade'] as const) {
-        const script = scriptFor(this.repo, latest, c.dialect, direction);
-        onPhase?.(direction, false);
-        const [from, to] = direction === 'upgrade' ? [latest - 1, latest] : [latest, latest - 1];
-        await this.inTransaction(c, () => c.runScript({ from, to, version: latest, direction, script }, false));
-        onPhase?.(direction, true);
-      }
-    } finally {
-      await c.close();
-    }
   }
 }

@@ -4,7 +4,6 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { PathFoundError, ScriptError, VersionNotFoundError } from './errors.js';
 import { loadRepository, parseBool, readRepoConfig, nodeRepoFs } from './repository.js';
 
@@ -169,4 +168,3 @@ export function readSource(repoPath: string, version: number): string {
   return readFileSync(entry.module.absPath, 'utf8');
 }
 
-export const cliEntry = () => fileURLToPath(cliHref());

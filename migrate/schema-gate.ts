@@ -12,7 +12,7 @@
 import { diff } from './catalog/diff.js';
 import { examine, firstDifferences, NO_ASSESS, summarize, type Examination } from './catalog/examine.js';
 import type { MigrationConnection } from './connection.js';
-import type { Queryable } from './dialect/adapter.js';
+import type { Queryable } from './dialect/contract.js';
 import { SchemaStateError, StepResultError } from './errors.js';
 import { planSteps, type PlannedStep, type Repository } from './repository.js';
 import { expectedSchemas } from './schemas.js';
@@ -35,8 +35,9 @@ export async function gate(
   step: PlannedStep,
   o: { logger: Logger; reportCommand?: string; interruptedByUs?: boolean },
 ): Promise<void> {
-  if (!c.catalog || !c.queryable || !expectedSchemas(repo).get(c.dialect, start)) return;
-  const e = await examineAt(repo, c.queryable, start, step);
+  const { query } = c.inspect;
+  if (!c.inspect.catalog || !query || !expectedSchemas(repo).get(c.dialect, start)) return;
+  const e = await examineAt(repo, { dialect: c.dialect, query }, start, step);
   if (e.state === 'exact') return;
   // A step without `assess` still resumes its own interrupted run, as our step log records it (its
   // script then finds its own progress); any other state of such a step is refused.
@@ -59,7 +60,7 @@ export async function gate(
  * Where the database stands against version `version` (examine.ts), with the next step's `assess`
  * (`next`: that step; default: the repository's step version -> version + 1, when there is one).
  */
-export async function examineAt(repo: Repository, q: Queryable, version: number, next?: PlannedStep): Promise<Examination> {
+export async function examineAt(repo: Repository, q: Pick<Queryable, 'dialect' | 'query'>, version: number, next?: PlannedStep): Promise<Examination> {
   const step = next ?? (version < repo.latest ? planSteps(repo, version, version + 1, q.dialect)[0] : undefined);
   return examine(q, {
     schemas: expectedSchemas(repo),
@@ -82,11 +83,12 @@ export async function verifyStep(repo: Repository, c: MigrationConnection, step:
   const schemas = expectedSchemas(repo);
   const before = schemas.get(c.dialect, step.from);
   const after = schemas.get(c.dialect, step.to);
-  if (step.direction !== 'upgrade' || !before || !after || !c.catalog) return;
+  const { catalog } = c.inspect;
+  if (step.direction !== 'upgrade' || !before || !after || !catalog) return;
   const tables = before.tablesDifferingFrom(after);
   if (tables.length === 0) return;
   const want = after.only(tables);
-  const live = await c.catalog(tables);
+  const live = await catalog(tables);
   if (!live.equals(want)) {
     throw new StepResultError(`${stepLabel(step)} did not produce version ${step.to}'s schema: ${firstDifferences(diff(want, live))}`);
   }

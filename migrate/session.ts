@@ -12,13 +12,12 @@
  * *means* (busy, lost, not ready...) is the adapter's call (`classify`).
  */
 import type { DataSource, QueryRunner } from 'typeorm';
-import { createAdapter, type DialectAdapter, type ErrorKind, type Queryable, type RawQuery, type StatementOptions } from './dialect/adapter.js';
+import { createAdapter } from './dialect/factory.js';
+import type { DialectAdapter, ErrorKind, Queryable, RawQuery, StatementOptions } from './dialect/contract.js';
 import { ConnectionError, DatabaseError, InvalidUrlError, LockTimeoutError } from './errors.js';
 import type { EngineHooks } from './hooks.js';
 import type { Logger } from './script/contract.js';
 import { parseUrl, redact, type ParsedUrl } from './url.js';
-
-export type { Queryable } from './dialect/adapter.js';
 
 export interface Session extends Queryable {
   readonly url: ParsedUrl;
@@ -52,18 +51,27 @@ export interface SessionOptions {
 const SOCKET_UNREACHABLE = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 const SOCKET_LOST = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
 
-function kindOf(a: DialectAdapter, e: unknown): ErrorKind | undefined {
+/** What a driver error means (socket failures for any driver, the rest by the adapter): the one classification. */
+export function errorKind(a: DialectAdapter, e: unknown): ErrorKind | undefined {
   const code = (e as { code?: string })?.code ?? '';
   if (SOCKET_UNREACHABLE.has(code)) return 'unreachable';
   if (SOCKET_LOST.has(code)) return 'lost';
   return a.classify(e);
 }
 
-function connectionError(e: unknown, a: DialectAdapter, url: ParsedUrl): ConnectionError {
+/** What to do about a connection that failed, per kind (an application may say it its way). */
+export type ConnectHints = Partial<Record<ErrorKind | 'other', string>>;
+
+/**
+ * A failed connection as a ConnectionError: the driver's message (password redacted), what to do,
+ * and whether it is worth retrying (the server is not reachable or not ready yet).
+ */
+export function connectionError(e: unknown, a: DialectAdapter, url: ParsedUrl, hints: ConnectHints = {}): ConnectionError {
   const msg = redact(String((e as Error)?.message ?? e), url.password).split('\n')[0]!;
-  const kind = kindOf(a, e);
+  const kind = errorKind(a, e);
   const hint =
-    kind === 'auth' ? 'check the user name and password' : kind === 'no-database' ? 'create the database first, or fix its name in the URL' : a.connectHint;
+    (kind && hints[kind]) ??
+    (kind === 'auth' ? 'check the user name and password' : kind === 'no-database' ? 'create the database first, or fix its name in the URL' : (hints.other ?? a.connectHint));
   const retryable = kind === 'unreachable' || kind === 'lost' || kind === 'not-ready';
   return new ConnectionError(`cannot connect to ${url.safe}: ${msg} (${hint})`, retryable, { cause: e });
 }
@@ -77,7 +85,7 @@ function payloadBytes(sql: string, params: readonly unknown[]): number {
 
 /** A database error with the statement (first 200 chars) and without any password. */
 function statementError(e: unknown, sql: string, params: readonly unknown[], a: DialectAdapter, url: ParsedUrl): Error {
-  const kind = kindOf(a, e);
+  const kind = errorKind(a, e);
   const err = e as { message?: string; code?: string };
   if (kind === 'busy') {
     return new LockTimeoutError(

@@ -1,5 +1,5 @@
 /**
- * `migrate_log`: our own table (never a column of migrate_version, so the Python tool still reads
+ * The SQL step journal: `migrate_log`, our own table (never a column of migrate_version, so the Python tool still reads
  * our databases). One row per step attempt: who ran it (host, pid, run id), when, and how it ended.
  *
  *  - Non-transactional DDL (MySQL/MariaDB): a `running` row is written before the script and marked
@@ -12,9 +12,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { DialectAdapter, Queryable } from './dialect/adapter.js';
+import type { DialectAdapter, Queryable } from './dialect/contract.js';
 import { ControlledSchemaError } from './errors.js';
-import type { Interrupted, StepLogStore, StepRecord } from './storage.js';
+import type { Interrupted, StepJournal, StepRecord } from './storage.js';
 import type { VersionTable } from './version-table.js';
 
 export const LOG_TABLE = 'migrate_log';
@@ -35,7 +35,7 @@ const COLUMNS = `  repository_id VARCHAR(250) NOT NULL,
 
 export const now = () => new Date().toISOString();
 
-export class StepLog implements StepLogStore {
+export class StepLog implements StepJournal {
   private readonly host = hostname();
   /** This run's id: a restarted container has the same host name and pid 1 as the dead one. */
   readonly runId = randomUUID();
@@ -49,11 +49,19 @@ export class StepLog implements StepLogStore {
     this.repo = [versions.ref.repositoryId, versions.ref.table];
   }
 
-  async ensure(): Promise<void> {
+  async resume(): Promise<Interrupted | null> {
     await this.q.query(this.a.logTableDdl(LOG_TABLE, COLUMNS));
+    if (this.a.transactionalDdl) return null; // a failed step was rolled back: nothing to resume
+    const last = await this.unfinished();
+    if (last?.status === 'running') {
+      await this.q.execute(`UPDATE ${LOG_TABLE} SET status = 'abandoned' WHERE repository_id = ? AND version_table = ? AND status = 'running'`, [...this.repo]);
+    }
+    return last;
   }
 
-  async interrupted(): Promise<Interrupted | null> {
+  /** The last attempt for this repository, if it did not finish (read only; none before the journal exists). */
+  async unfinished(): Promise<Interrupted | null> {
+    if (this.a.transactionalDdl || !(await this.a.tableExists(this.q, LOG_TABLE))) return null;
     const [r] = await this.q.query(
       `SELECT version_from, version_to, direction, script, status, started_at, host, pid, error FROM ${LOG_TABLE}
         WHERE repository_id = ? AND version_table = ? ORDER BY id DESC LIMIT 1`,
@@ -73,10 +81,6 @@ export class StepLog implements StepLogStore {
     };
   }
 
-  async closeInterrupted(): Promise<void> {
-    await this.q.execute(`UPDATE ${LOG_TABLE} SET status = 'abandoned' WHERE repository_id = ? AND version_table = ? AND status = 'running'`, [...this.repo]);
-  }
-
   async running() {
     const [r] = await this.q
       .query(`SELECT host, pid, script FROM ${LOG_TABLE} WHERE status = 'running' AND repository_id = ? AND version_table = ? ORDER BY id DESC LIMIT 1`, [...this.repo])
@@ -84,17 +88,31 @@ export class StepLog implements StepLogStore {
     return r ? { host: String(r.host), pid: Number(r.pid), script: String(r.script) } : undefined;
   }
 
-  async record(s: StepRecord, status: 'running' | 'done' | 'failed', error?: string): Promise<void> {
+  async start(s: StepRecord): Promise<void> {
+    // Committed before the script where DDL is not transactional: the trace of an interrupted step.
+    if (!this.a.transactionalDdl) await this.record(s, 'running');
+  }
+
+  async done(s: StepRecord): Promise<void> {
+    if (!this.a.transactionalDdl) return this.bumpMarkingDone(s);
+    // Inside the step's transaction: both or neither.
+    await this.versions.bump(s.from, s.to);
+    await this.record(s, 'done');
+  }
+
+  async failed(s: StepRecord, error: string): Promise<void> {
+    // Transactional: written after the rollback; otherwise this run's `running` row is marked.
+    if (this.a.transactionalDdl) await this.record(s, 'failed', error);
+    else await this.mark(s, 'failed', error);
+  }
+
+  private async record(s: StepRecord, status: 'running' | 'done' | 'failed', error?: string): Promise<void> {
     const t = now();
     await this.q.execute(
       `INSERT INTO ${LOG_TABLE} (repository_id, version_table, version_from, version_to, direction, script, status, run_id, started_at, finished_at, host, pid, error)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [...this.repo, s.from, s.to, s.direction, s.script, status, this.runId, t, status === 'running' ? null : t, this.host, process.pid, error ?? null],
     );
-  }
-
-  async finish(s: StepRecord, status: 'done' | 'failed', error?: string): Promise<void> {
-    await this.mark(s, status, error);
   }
 
   private mark(s: StepRecord, status: 'done' | 'failed', error?: string): Promise<number> {
@@ -105,7 +123,8 @@ export class StepLog implements StepLogStore {
     );
   }
 
-  async bumpMarkingDone(s: StepRecord): Promise<void> {
+  /** The bump and marking this run's `running` row done, atomically (one statement where the adapter has one). */
+  private async bumpMarkingDone(s: StepRecord): Promise<void> {
     const [repositoryId, versionTable] = this.repo;
     if (!this.a.bumpMarkingDone) {
       // Without a one-statement form, two statements (the caller holds a transaction around them).

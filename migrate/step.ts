@@ -2,8 +2,8 @@
  * One step on the migration connection, as the Migrator's walk runs it:
  *
  *   transactional DDL (PostgreSQL, SQLite): BEGIN -> [SQLite: re-read the version] -> script ->
- *     compare-and-set bump + log row `done` -> foreign-key check -> COMMIT; a failure rolls back
- *   otherwise (MySQL): log row `running` -> script -> bump + mark `done` in one statement; a
+ *     foreign-key check -> compare-and-set bump + journal row `done` -> COMMIT; a failure rolls back
+ *   otherwise (MySQL): journal row `running` -> script -> bump + mark `done` in one statement; a
  *     failure leaves the row for the next run to resume
  *
  * and what a failed step throws (stopped, a lock wait that timed out, or the script's error).
@@ -31,65 +31,49 @@ export interface StepContext {
   readonly onStep?: (e: StepEvent) => void;
   /** The repository's expected schemas, for the script (migrate_engine.expected). */
   readonly expected?: (version: number) => Catalog | undefined;
-  /** Checks the script's result before the version bump (the Migrator's schema check). */
+  /** Checks the script's result before the version bump (schema-gate.ts verifyStep). */
   readonly verify?: () => Promise<void>;
 }
 
 export async function runStep(c: MigrationConnection, step: PlannedStep, resumed: boolean, x: StepContext): Promise<StepOutcome> {
   const rec: StepRecord = { from: step.from, to: step.to, direction: step.direction, script: step.script.relPath };
-  const { version, log } = c.storage;
+  const { version, journal } = c.storage;
   const t0 = performance.now();
   const { guard, signal } = x;
   const label = `step ${pad(step.from)} -> ${pad(step.to)} (${rec.script})`;
-  const fail = (e: unknown) => stepFailure(c, step, label, e, x);
   const start = () => x.onStep?.({ type: 'start', from: step.from, to: step.to, script: rec.script });
-  const progress = (done: number, total?: number) => x.onStep?.({ type: 'progress', from: step.from, to: step.to, script: rec.script, done, total });
+  const onProgress = (done: number, total?: number) => x.onStep?.({ type: 'progress', from: step.from, to: step.to, script: rec.script, done, total });
+  // Transactional DDL: the whole step is one transaction. Otherwise the journal's `running` row
+  // commits before the script; a .sql script still runs in one transaction with its bump (SPEC
+  // §10.2): a DML-only script is then atomic; DDL commits implicitly whatever we do.
+  const transactional = c.transactionalDdl;
+  const inTransaction = transactional || step.script.kind === 'sql';
   const unwatch = guard?.watch(label) ?? (() => undefined);
   try {
-    if (c.transactionalDdl) {
-      await c.begin();
-      try {
+    if (!transactional) {
+      start();
+      await journal.start(rec);
+    }
+    if (inTransaction) await c.begin();
+    try {
+      if (transactional) {
+        // No run lock (SQLite): the write transaction is the lock; another process may have applied this step.
         if (!c.sessionLock && (await version.read()) !== step.from) {
           await c.rollback();
           return 'skipped';
         }
-        await c.beforeStep();
         start();
-        await c.runScript(step, false, signal, progress, x.expected);
-        await x.verify?.();
-        c.assertLocked();
-        await version.bump(step.from, step.to);
-        await log.record(rec, 'done');
-        await c.beforeCommit();
-        await c.commit();
-      } catch (e) {
-        await c.rollback();
-        await log.record(rec, 'failed', describe(e)).catch(() => undefined);
-        throw fail(e);
+        await journal.start(rec);
       }
-    } else {
-      start();
-      await log.record(rec, 'running');
-      // A .sql script runs in one transaction with its version bump (SPEC §10.2): a DML-only script
-      // is then atomic; DDL commits implicitly whatever we do.
-      const sqlInTxn = step.script.kind === 'sql';
-      if (sqlInTxn) await c.begin();
-      try {
-        await c.runScript(step, resumed, signal, progress, x.expected);
-        await x.verify?.();
-      } catch (e) {
-        if (sqlInTxn) await c.rollback();
-        await log.finish(rec, 'failed', describe(e)).catch(() => undefined);
-        throw fail(e);
-      }
-      try {
-        c.assertLocked();
-        await log.bumpMarkingDone(rec);
-        if (sqlInTxn) await c.commit();
-      } catch (e) {
-        if (sqlInTxn) await c.rollback();
-        throw fail(e);
-      }
+      await c.runScript(step, { resumed: resumed && !transactional, signal, onProgress, verify: transactional, expected: x.expected });
+      await x.verify?.();
+      c.lock.assertHeld();
+      await journal.done(rec);
+      if (inTransaction) await c.commit();
+    } catch (e) {
+      if (inTransaction) await c.rollback();
+      await journal.failed(rec, describe(e)).catch(() => undefined);
+      throw stepFailure(c, step, label, e, x);
     }
   } finally {
     unwatch();
@@ -111,6 +95,6 @@ function stepFailure(c: MigrationConnection, step: PlannedStep, label: string, e
     ? `the step rolled back; the next run starts again from ${pad(step.from)}`
     : 'the step is recorded as interrupted; the next run resumes it';
   if (guard?.stopReason) return interrupted(x.logger, guard.stopReason, `during ${label}: the statement in flight was cancelled and ${after}`);
-  if (guard && c.isLockWaitTimeout?.(e)) return guard.lockWaitError(label, c.transactionalDdl);
+  if (guard?.isLockWaitTimeout(e)) return guard.lockWaitError(label, c.transactionalDdl);
   return new StepError(step.script.relPath, step.direction, step.from, step.to, e);
 }

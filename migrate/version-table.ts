@@ -4,9 +4,17 @@
  * per-step compare-and-set update `... WHERE version = <from> AND repository_id = <id>`, whose row
  * count we check (the Python tool does not).
  */
-import { versionTableDdl, type DialectAdapter, type Queryable } from './dialect/adapter.js';
+import type { DialectAdapter, Queryable } from './dialect/contract.js';
 import { ControlledSchemaError, DatabaseAlreadyControlledError } from './errors.js';
 import type { VersionState, VersionStore } from './storage.js';
+
+/** The version table, as sqlalchemy-migrate creates it (SPEC §8.1), identical on every backend. */
+export function versionTableDdl(table: string, quote: (id: string) => string): string {
+  // Unquoted like SQLAlchemy for plain lower-case names (SQLite keeps the text verbatim); quoted
+  // otherwise, so that every later (quoted) statement finds it.
+  const name = /^[a-z_][a-z0-9_]*$/.test(table) ? table : quote(table);
+  return `CREATE TABLE ${name} (\n\trepository_id VARCHAR(250) NOT NULL, \n\trepository_path TEXT, \n\tversion INTEGER, \n\tPRIMARY KEY (repository_id)\n)`;
+}
 
 export interface VersionTableRef {
   readonly table: string;

@@ -32,7 +32,7 @@ for (const b of ['migrate.js', 'heat-manage.js']) {
 
 // heat-manage start-up: bundle its bin with esbuild (a devDependency; without it the tsc output
 // stays as it is). One entry file plus one chunk per lazily imported part (config, the db layer,
-// each dialect, yargs for --help), so a command loads only what it needs, from a few files
+// each dialect, the management commands), so a command loads only what it needs, from a few files
 // instead of ~60 modules resolved one by one. The chunks sit in dist/heat/bundle/, at the depth
 // of dist/heat/*/ so that paths relative to import.meta.url (../../migrate_repo/, package.json)
 // stay right. Native and large lazily used packages stay external (resolved from node_modules).

@@ -13,12 +13,12 @@ import { DEFAULT_BATCH_SIZE, PURGE_TABLES, purgeDeleted, purgeDryRun } from '../
 import { resourceDataList } from '../db/resource-data.js';
 import { cleanServices, listServices } from '../db/service.js';
 import { updateParams } from '../db/params.js';
-import type { Parsed } from './grammar.js';
+import type { ManagementCommand, Parsed } from './grammar.js';
 
 export interface CommandContext {
   readonly cfg: HeatConfig;
   readonly logger: Logger;
-  readonly io: { readonly out: (s: string) => void; readonly env: Readonly<Record<string, string | undefined>> };
+  readonly io: { readonly out: (s: string) => void };
 }
 
 /** Python's `"%-Ns" % s`: pads to N code points, never truncates; NULL prints as None. */
@@ -59,7 +59,7 @@ function resourceId(text: string): number {
 }
 
 function now(ctx: CommandContext): Micros {
-  const override = ctx.io.env.HEAT_MANAGE_NOW;
+  const override = ctx.cfg.fixedNow;
   try {
     const t = resolveNow(override);
     if (override !== undefined) ctx.logger.warn(`HEAT_MANAGE_NOW is set: "now" is ${pyText(t)} (UTC), not the clock`);
@@ -69,70 +69,74 @@ function now(ctx: CommandContext): Micros {
   }
 }
 
-export async function runManagement(p: Parsed, ctx: CommandContext): Promise<number> {
-  const { cfg, logger, io } = ctx;
+/** What a management command does with the database, prepared from its checked arguments. */
+type Work = (db: HeatDb) => Promise<void>;
+type Prepare = (p: Parsed, ctx: CommandContext, now: Micros) => Work;
+
+function purge(p: Parsed, { logger, io }: CommandContext, t: Micros): Work {
   const opt = p.options;
-  const pos = p.positionals;
-  // Arguments first: a bad one changes nothing and needs no database.
-  const t = now(ctx);
-  let work: (db: HeatDb) => Promise<void>;
-  switch (p.command.name) {
-    case 'purge_deleted': {
-      const granularity = (opt.granularity as keyof typeof UNIT_S | undefined) ?? 'days';
-      const timeLine = purgeTimeLine(t, pos.age ?? '90', granularity);
-      const size = batchSize(opt.batchSize as string | undefined);
-      const o = { timeLine, projectId: opt.projectId as string | undefined, batchSize: size, logger };
-      work = async (db) => {
-        logger.info({ timeLine: sqlText(timeLine) }, `purge_deleted: deleting what was deleted before ${pyText(timeLine)}${o.projectId !== undefined ? ` in project ${o.projectId}` : ''}`);
-        if (opt.dryRun) {
-          const n = await purgeDryRun(db, o);
-          io.out(PURGE_TABLES.map((tb) => `${tb} ${n[tb]}\n`).join(''));
-          return;
-        }
-        const n = await purgeDeleted(db, o);
-        for (const tb of PURGE_TABLES) logger.info({ table: tb, rows: n[tb] }, `purge_deleted: deleted ${n[tb]} rows from ${tb}`);
-      };
-      break;
+  const granularity = (opt.granularity as keyof typeof UNIT_S | undefined) ?? 'days';
+  const timeLine = purgeTimeLine(t, p.positionals.age ?? '90', granularity);
+  const size = batchSize(opt.batchSize as string | undefined);
+  const o = { timeLine, projectId: opt.projectId as string | undefined, batchSize: size, logger };
+  return async (db) => {
+    logger.info({ timeLine: sqlText(timeLine) }, `purge_deleted: deleting what was deleted before ${pyText(timeLine)}${o.projectId !== undefined ? ` in project ${o.projectId}` : ''}`);
+    if (opt.dryRun) {
+      const n = await purgeDryRun(db, o);
+      io.out(PURGE_TABLES.map((tb) => `${tb} ${n[tb]}\n`).join(''));
+      return;
     }
-    case 'resource_data_list': {
-      const id = resourceId(pos.resource_id!);
-      work = async (db) => {
-        const data = await resourceDataList(db, id, cfg.authEncryptionKey);
-        io.out([...data].map(([k, v]) => `${pad(k, 16)} ${pad(v, 64)}\n`).join(''));
-      };
-      break;
+    const n = await purgeDeleted(db, o);
+    for (const tb of PURGE_TABLES) logger.info({ table: tb, rows: n[tb] }, `purge_deleted: deleted ${n[tb]} rows from ${tb}`);
+  };
+}
+
+function resourceData(p: Parsed, { cfg, io }: CommandContext): Work {
+  const id = resourceId(p.positionals.resource_id!);
+  return async (db) => {
+    const data = await resourceDataList(db, id, cfg.authEncryptionKey);
+    io.out([...data].map(([k, v]) => `${pad(k, 16)} ${pad(v, 64)}\n`).join(''));
+  };
+}
+
+function service(p: Parsed, { logger, io }: CommandContext, t: Micros): Work {
+  const header = `${pad('Hostname', 16)} ${pad('Binary', 16)} ${pad('Engine_Id', 36)} ${pad('Host', 10)} ${pad('Topic', 10)} ${pad('Status', 10)} ${pad('Updated At', 10)}\n`;
+  return async (db) => {
+    if (p.positionals.action === 'clean') {
+      await cleanServices(db, t, logger);
+      io.out('Dead engines are removed.\n');
+      return;
     }
-    case 'service': {
-      const header = `${pad('Hostname', 16)} ${pad('Binary', 16)} ${pad('Engine_Id', 36)} ${pad('Host', 10)} ${pad('Topic', 10)} ${pad('Status', 10)} ${pad('Updated At', 10)}\n`;
-      work = async (db) => {
-        if (pos.action === 'clean') {
-          await cleanServices(db, t, logger);
-          io.out('Dead engines are removed.\n');
-          return;
-        }
-        const rows = await listServices(db, t);
-        const line = (s: (typeof rows)[number]) =>
-          `${pad(s.hostname, 16)} ${pad(s.binary, 16)} ${pad(s.engine_id, 36)} ${pad(s.host, 10)} ${pad(s.topic, 10)} ${pad(s.status, 10)} ${pad(s.updatedAt === null ? null : pyText(s.updatedAt), 10)}\n`;
-        io.out(header + rows.map(line).join(''));
-      };
-      break;
+    const rows = await listServices(db, t);
+    const line = (s: (typeof rows)[number]) =>
+      `${pad(s.hostname, 16)} ${pad(s.binary, 16)} ${pad(s.engine_id, 36)} ${pad(s.host, 10)} ${pad(s.topic, 10)} ${pad(s.status, 10)} ${pad(s.updatedAt === null ? null : pyText(s.updatedAt), 10)}\n`;
+    io.out(header + rows.map(line).join(''));
+  };
+}
+
+function params(p: Parsed, { cfg, logger }: CommandContext, t: Micros): Work {
+  const direction = p.positionals.command as 'encrypt' | 'decrypt';
+  return async (db) => {
+    const up = (await listServices(db, t)).filter((s) => s.status === 'up');
+    if (up.length) {
+      logger.warn(`update_params: ${up.length} heat-engine service(s) look up (${up.map((s) => s.hostname).join(', ')}); stop heat-engine before running update_params`);
     }
-    case 'update_params': {
-      const direction = pos.command as 'encrypt' | 'decrypt';
-      work = async (db) => {
-        const up = (await listServices(db, t)).filter((s) => s.status === 'up');
-        if (up.length) {
-          logger.warn(
-            `update_params: ${up.length} heat-engine service(s) look up (${up.map((s) => s.hostname).join(', ')}); stop heat-engine before running update_params`,
-          );
-        }
-        await updateParams(db, { direction, key: cfg.authEncryptionKey, previousKey: pos.previous_encryption_key, now: t, logger });
-      };
-      break;
-    }
-    default:
-      throw new UsageError(`unknown command '${p.command.name}'`);
-  }
+    await updateParams(db, { direction, key: cfg.authEncryptionKey, previousKey: p.positionals.previous_encryption_key, now: t, logger });
+  };
+}
+
+/** The management commands by name (the grammar's names: a command without an entry does not compile). */
+const MANAGEMENT: Record<ManagementCommand, Prepare> = {
+  purge_deleted: purge,
+  resource_data_list: resourceData,
+  service,
+  update_params: params,
+};
+
+/** Runs management command `name`: arguments first (a bad one changes nothing and needs no database), then the schema check, then the work. */
+export async function runManagement(name: ManagementCommand, p: Parsed, ctx: CommandContext): Promise<number> {
+  const { cfg, logger } = ctx;
+  const work = MANAGEMENT[name](p, ctx, now(ctx));
   const db = await openHeatDb({
     url: cfg.database.connection,
     logger,

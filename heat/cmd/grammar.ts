@@ -1,5 +1,5 @@
 /**
- * heat-manage's grammar, as data, and the one parser that reads it (argparse's rules, no yargs):
+ * heat-manage's grammar, as data, and the one parser that reads it (argparse's rules):
  *
  *   heat-manage [--config-file F]... [--config-dir D] [-d] [--verbose] [--log-json] COMMAND [ARGS]
  *
@@ -34,14 +34,18 @@ export interface PositionalSpec {
   readonly missing?: string;
 }
 
+/** The commands that need no TypeORM (bare drivers: fast start-up). */
+export type MigrationCommand = 'db_sync' | 'db_version' | 'db_check';
+/** The management commands (TypeORM, loaded when one runs). */
+export type ManagementCommand = 'purge_deleted' | 'update_params' | 'resource_data_list' | 'service';
+export type CommandName = MigrationCommand | ManagementCommand;
+
 export interface CommandSpec {
-  readonly name: string;
+  readonly name: CommandName;
   readonly help: string;
   readonly description?: string;
   readonly options: readonly OptionSpec[];
   readonly positionals: readonly PositionalSpec[];
-  /** Loads TypeORM (the management commands); db_sync/db_version use the bare drivers. */
-  readonly typeorm: boolean;
 }
 
 export const PROG = 'heat-manage';
@@ -69,9 +73,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     help: 'Sync the database up to the most recent version (or to VERSION).',
     options: [],
     positionals: [{ name: 'version', metavar: 'VERSION', optional: true, help: 'Target schema version (default: the latest)' }],
-    typeorm: false,
   },
-  { name: 'db_version', help: "Print the database's current migration level.", options: [], positionals: [], typeorm: false },
+  { name: 'db_version', help: "Print the database's current migration level.", options: [], positionals: [] },
   {
     name: 'db_check',
     help: "Compare the database's schema with the exact schema of its recorded version.",
@@ -79,7 +82,6 @@ export const COMMANDS: readonly CommandSpec[] = [
       'Reads the schema from the database catalog (tables, columns with their types, nullability and defaults, indexes, foreign keys with their rules, MySQL engine and collation) and compares it with the exact schema of the version migrate_version records. Prints "schema matches version N" (exit 0), or every difference and, when they are the unfinished work of the next step, that db_sync will finish it (exit 1). Writes nothing; needs no privilege beyond reading the catalog. The tool\'s own migrate_* tables are ignored.',
     options: [{ long: 'json', dest: 'json', kind: 'boolean', help: 'Print the report as one JSON document (for tools).' }],
     positionals: [],
-    typeorm: false,
   },
   {
     name: 'purge_deleted',
@@ -99,8 +101,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       { long: 'batch_size', short: 'b', dest: 'batchSize', kind: 'string', metavar: 'BATCH_SIZE', help: 'Number of stacks to delete per transaction (default: 200).' },
       { long: 'dry-run', dest: 'dryRun', kind: 'boolean', help: 'Print, per table, how many rows would be deleted, and change nothing.' },
     ],
-    positionals: [{ name: 'age', optional: true, help: 'How long to preserve deleted data (default: 90).' }],
-    typeorm: true,
+    positionals: [{ name: 'age', optional: true, help: 'How long to preserve deleted data (default: 90).' }]
   },
   {
     name: 'update_params',
@@ -120,15 +121,13 @@ export const COMMANDS: readonly CommandSpec[] = [
         optional: true,
         help: 'decrypt: the key the values were encrypted with (default: the configured key). encrypt: the previous key of a key rotation: values encrypted with it are re-encrypted with the configured key.',
       },
-    ],
-    typeorm: true,
+    ]
   },
   {
     name: 'resource_data_list',
     help: 'Print the data of a resource (redacted values decrypted).',
     options: [],
-    positionals: [{ name: 'resource_id', help: 'Stack resource id', missing: 'the resource_id argument is required' }],
-    typeorm: true,
+    positionals: [{ name: 'resource_id', help: 'Stack resource id', missing: 'the resource_id argument is required' }]
   },
   {
     name: 'service',
@@ -141,8 +140,7 @@ export const COMMANDS: readonly CommandSpec[] = [
         help: 'list: show the heat-engine services and their status; clean: remove the services that are down.',
         missing: 'an action is required: list or clean',
       },
-    ],
-    typeorm: true,
+    ]
   },
 ];
 

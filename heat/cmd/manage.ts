@@ -5,7 +5,7 @@
  * The only place that prints, and the one place that turns outcomes into exit codes: results on
  * stdout (`db_version`'s number, `resource_data_list`, `service list|clean`, `--dry-run`), logs on
  * stderr; errors are `ERROR: <message>` on stderr with exit 1; usage errors exit 2.
- * Start-up: db_sync and db_version load neither yargs nor TypeORM (bare drivers); the management
+ * Start-up: db_sync and db_version load no TypeORM (bare drivers); the management
  * commands load TypeORM (./commands.ts) only when they run.
  */
 import { readFileSync } from 'node:fs';
@@ -14,7 +14,8 @@ import { InterruptedError, MigrateError, UsageError, describe } from '../../migr
 import { createLogger } from '../../migrate/logger.js';
 import type { Logger } from '../../migrate/script/contract.js';
 import { maskPassword, redact, parseUrl } from '../../migrate/url.js';
-import { parseArgs, usageLine, PROG, type Parsed } from './grammar.js';
+import type { HeatConfig } from '../config/index.js';
+import { parseArgs, usageLine, PROG, type CommandName, type ManagementCommand, type Parsed } from './grammar.js';
 import { stepReporter, type Terminal } from './progress.js';
 
 export interface ManageIo {
@@ -45,6 +46,75 @@ function packageVersion(): string {
   }
 }
 
+/** What a command runs with: its parsed arguments, the configuration, the logger. */
+interface Running {
+  readonly p: Parsed;
+  readonly cfg: HeatConfig;
+  readonly logger: Logger;
+  readonly io: ManageIo;
+  readonly signal?: AbortSignal;
+  readonly logJson: boolean;
+}
+type Runner = (r: Running) => Promise<number>;
+
+/** db_sync and db_version: the bare drivers (heat/db/migration.ts), progress on stderr. */
+async function migrationOptions(r: Running) {
+  const { cfg, logger, io } = r;
+  const db = await import('../db/migration.js');
+  const reporter = stepReporter({ logger, terminal: cfg.logFile || r.logJson ? undefined : io.terminal });
+  const opts = {
+    url: cfg.database.connection,
+    logger,
+    lockTimeoutMs: cfg.database.lockTimeout * 1000,
+    lockWaitTimeoutMs: cfg.database.lockWaitTimeout * 1000,
+    signal: r.signal,
+    maxRetries: cfg.database.maxRetries,
+    retryIntervalS: cfg.database.retryInterval,
+    logSql: cfg.debug,
+    onStep: reporter.onStep,
+    hooks: cfg.engineHooks,
+  };
+  return { db, reporter, opts };
+}
+
+const dbSync: Runner = async (r) => {
+  const { db, reporter, opts } = await migrationOptions(r);
+  const t0 = performance.now();
+  reporter.summary(await db.dbSync(opts, r.p.positionals.version), performance.now() - t0);
+  return 0;
+};
+
+const dbCheck: Runner = async (r) => {
+  const { db, opts } = await migrationOptions(r);
+  const { schemaReport } = await import('./check-report.js');
+  const report = schemaReport(await db.dbCheck(opts), !!r.p.options.json);
+  r.io.out(report.text);
+  return report.exitCode;
+};
+
+const dbVersion: Runner = async (r) => {
+  const { db, opts } = await migrationOptions(r);
+  r.io.out(`${await db.dbVersion(opts)}\n`);
+  return 0;
+};
+
+/** A management command (TypeORM: ./commands.ts is loaded only when one runs). */
+const management =
+  (name: ManagementCommand): Runner =>
+  async (r) =>
+    (await import('./commands.js')).runManagement(name, r.p, r);
+
+/** Every command of the grammar, by name (one without an entry does not compile). */
+const RUNNERS: Record<CommandName, Runner> = {
+  db_sync: dbSync,
+  db_version: dbVersion,
+  db_check: dbCheck,
+  purge_deleted: management('purge_deleted'),
+  update_params: management('update_params'),
+  resource_data_list: management('resource_data_list'),
+  service: management('service'),
+};
+
 /** heat-manage: argv in, exit code out; never throws. */
 export async function main(argv: readonly string[], io: ManageIo = defaultIo(), signal?: AbortSignal): Promise<number> {
   const r = parseArgs(argv);
@@ -62,8 +132,6 @@ export async function main(argv: readonly string[], io: ManageIo = defaultIo(), 
   }
   const p: Parsed = r.parsed;
   const a = {
-    command: p.command.name,
-    version: p.positionals.version,
     configFile: p.globals.configFile as string[] | undefined,
     configDir: p.globals.configDir as string | undefined,
     debug: !!p.globals.debug,
@@ -102,38 +170,7 @@ export async function main(argv: readonly string[], io: ManageIo = defaultIo(), 
       `using database ${maskPassword(cfg.database.connection)} (${cfg.database.connectionSource})`,
     );
     for (const q of parseUrl(cfg.database.connection).ignoredParams) logger.warn(`ignoring unknown URL parameter '${q}'`);
-    if (p.command.typeorm) {
-      const { runManagement } = await import('./commands.js');
-      return await runManagement(p, { cfg, logger, io });
-    }
-    const db = await import('../db/migration.js');
-    const reporter = stepReporter({ logger, terminal: cfg.logFile || a.logJson ? undefined : io.terminal });
-    const opts = {
-      url: cfg.database.connection,
-      logger,
-      lockTimeoutMs: cfg.database.lockTimeout * 1000,
-      lockWaitTimeoutMs: cfg.database.lockWaitTimeout * 1000,
-      signal,
-      maxRetries: cfg.database.maxRetries,
-      retryIntervalS: cfg.database.retryInterval,
-      logSql: cfg.debug,
-      onStep: reporter.onStep,
-      hooks: cfg.engineHooks,
-    };
-    if (a.command === 'db_check') {
-      const { schemaReport } = await import('./check-report.js');
-      const report = schemaReport(await db.dbCheck(opts), !!p.options.json);
-      io.out(report.text);
-      return report.exitCode;
-    }
-    if (a.command === 'db_version') {
-      io.out(`${await db.dbVersion(opts)}\n`);
-      return 0;
-    }
-    const t0 = performance.now();
-    const r = await db.dbSync(opts, a.version);
-    reporter.summary(r, performance.now() - t0);
-    return 0;
+    return await RUNNERS[p.command.name]({ p, cfg, logger, io, signal, logJson: a.logJson });
   } catch (e) {
     const msg = redactAll(describe(e), secrets);
     if (e instanceof UsageError) {

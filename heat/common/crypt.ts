@@ -21,9 +21,6 @@ export const FERNET = 'cryptography_decrypt_v1';
 export const METHODS = [FERNET, 'oslo_decrypt_v1', 'heat_decrypt'] as const;
 export type DecryptMethod = (typeof METHODS)[number];
 
-/** Heat's default `[DEFAULT] auth_encryption_key`. */
-export const DEFAULT_AUTH_ENCRYPTION_KEY = 'notgood but just long enough i t';
-
 /** Why a value did not decrypt: the data does not open with this key, or the key/method is unusable. */
 export class CryptError extends Error {
   constructor(

@@ -13,8 +13,6 @@ export const US_PER_S = 1_000_000n;
 const US_PER_DAY = 86_400n * US_PER_S;
 /** 0001-01-01 00:00:00, Python's datetime.min. */
 export const MIN_MICROS = daysFromCivil(1, 1, 1) * US_PER_DAY;
-/** 9999-12-31 23:59:59.999999, Python's datetime.max. */
-export const MAX_MICROS = (daysFromCivil(9999, 12, 31) + 1n) * US_PER_DAY - 1n;
 
 /** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). */
 function daysFromCivil(y: number, m: number, d: number): bigint {

@@ -56,6 +56,8 @@ export interface HeatConfig {
   readonly warnings: readonly string[];
   /** The engine's hooks from the environment (MIGRATE_TEST_ABORT, MIGRATE_SQL_CAPTURE, MIGRATE_MYSQL_LOCK, ...). */
   readonly engineHooks: EngineHooks;
+  /** HEAT_MANAGE_NOW as given (tests): the management commands' "now" instead of the clock; checked where it is used. */
+  readonly fixedNow?: string;
 }
 
 export interface ConfigSources {
@@ -163,6 +165,7 @@ export function loadHeatConfig(src: ConfigSources): HeatConfig {
     configFiles: paths,
     warnings,
     engineHooks: hooksFromEnv(src.env),
+    fixedNow: src.env.HEAT_MANAGE_NOW,
   };
   // The key is a secret: keep it out of JSON.stringify / util.inspect of the whole config.
   Object.defineProperty(config, 'authEncryptionKey', { value: authEncryptionKey, enumerable: false });

@@ -4,6 +4,8 @@
  * ignored (but can be referenced with `$name`, see `substitute.ts`).
  */
 
+import { DEFAULT_LOCK_TIMEOUT_S, DEFAULT_LOCK_WAIT_TIMEOUT_S } from '../../migrate/defaults.js';
+
 export type OptType = 'string' | 'integer' | 'boolean';
 
 export interface OptDef {
@@ -63,7 +65,7 @@ export const OPTIONS = {
     group: 'database',
     name: 'migration_lock_timeout',
     type: 'integer',
-    default: '120',
+    default: String(DEFAULT_LOCK_TIMEOUT_S),
     min: { value: 0, hint: 'use a number of seconds >= 0' },
   },
   /** Heat's key for encrypted parameters, properties and resource data (heat/common/crypt.py). */
@@ -84,7 +86,7 @@ export const OPTIONS = {
     group: 'database',
     name: 'lock_wait_timeout',
     type: 'integer',
-    default: '30',
+    default: String(DEFAULT_LOCK_WAIT_TIMEOUT_S),
     min: { value: 1, hint: 'use a number of seconds >= 1' },
   },
   debug: { group: 'DEFAULT', name: 'debug', type: 'boolean', default: 'false' },

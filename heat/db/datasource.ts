@@ -12,10 +12,12 @@
  * heat/common/timeutils.ts. db_sync and db_version do not use this module (bare drivers, faster).
  */
 import type { DataSource, Logger as OrmLogger } from 'typeorm';
-import { typeormOptionsFor } from '../../migrate/dialect/adapter.js';
-import { ConnectionError, InvalidUrlError } from '../../migrate/errors.js';
+import type { DialectAdapter } from '../../migrate/dialect/contract.js';
+import { createAdapter } from '../../migrate/dialect/factory.js';
+import { InvalidUrlError } from '../../migrate/errors.js';
 import type { Logger } from '../../migrate/script/contract.js';
-import { maskPassword, parseUrl, redact, type ParsedUrl } from '../../migrate/url.js';
+import { connectionError, errorKind, type ConnectHints } from '../../migrate/session.js';
+import { maskPassword, parseUrl, type ParsedUrl } from '../../migrate/url.js';
 import { HeatError, withRetries } from './migration.js';
 import { heatEntitiesFor, type HeatDialect } from './models.js';
 
@@ -27,6 +29,8 @@ export interface HeatDb {
   readonly dialect: HeatDialect;
   /** The URL with its password masked. */
   readonly safeUrl: string;
+  /** The URL's dialect adapter: what a driver error means (`errorKind`), the connection settings. */
+  readonly adapter: DialectAdapter;
   close(): Promise<void>;
 }
 
@@ -44,18 +48,12 @@ export interface HeatDbOptions {
   readonly defaultUser?: string;
 }
 
-const RETRYABLE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|PROTOCOL_CONNECTION_LOST|ER_CON_COUNT_ERROR|57P0[123]|53300|timeout expired|Connection terminated|the database system is (starting up|shutting down)/i;
-
-function connectError(e: unknown, url: ParsedUrl, safeUrl: string): ConnectionError {
-  const err = e as { code?: string; errno?: number; message?: string };
-  const msg = redact(String(err.message ?? e), url.password).split('\n')[0]!;
-  const code = String(err.code ?? '');
-  let hint = 'check the URL and that the server is running';
-  if (/ER_ACCESS_DENIED|28P01|28000/.test(code) || /password authentication failed|Access denied/i.test(msg)) hint = 'check the user name and password';
-  else if (code === 'ER_BAD_DB_ERROR' || code === '3D000') hint = 'create the database and run heat-manage db_sync first';
-  if (url.dialect === 'sqlite') hint = 'check the path, and run heat-manage db_sync first';
-  return new ConnectionError(`cannot connect to ${safeUrl}: ${msg} (${hint})`, RETRYABLE.test(`${code} ${msg}`) || err.errno === 1047, { cause: e });
-}
+/** What to do when the management commands cannot connect (the engine's classification, Heat's advice). */
+const HINTS: ConnectHints = {
+  'no-database': 'create the database and run heat-manage db_sync first',
+  other: 'check the URL and that the server is running',
+};
+const SQLITE_HINTS: ConnectHints = { other: 'check the path, and run heat-manage db_sync first' };
 
 function ormLogger(logger: Logger): OrmLogger {
   const none = () => undefined;
@@ -75,10 +73,10 @@ function ormLogger(logger: Logger): OrmLogger {
  * TLS files, timeouts, exact number and date handling), the same as db_sync's; this adds only what
  * the management commands need on top (entities, charset, time zone, pool, type parsers).
  */
-async function options(url: ParsedUrl, o: HeatDbOptions) {
+async function options(adapter: DialectAdapter, url: ParsedUrl, o: HeatDbOptions) {
   const entities = heatEntitiesFor(url.dialect);
   const common = { entities, logging: o.logSql ? (['query'] as const) : false, logger: ormLogger(o.logger) } as const;
-  const base = await typeormOptionsFor(url, { applicationName: 'heat-manage', defaultUser: o.defaultUser });
+  const base = adapter.typeormOptions(url, { applicationName: 'heat-manage', defaultUser: o.defaultUser });
   if (base.type === 'mysql') {
     const charset = url.query.charset;
     return {
@@ -112,20 +110,20 @@ export async function openHeatDb(o: HeatDbOptions): Promise<HeatDb> {
     if (!existsSync(url.database!)) throw new HeatError(`the database ${safeUrl} does not exist: run heat-manage db_sync first`);
   }
   const { DataSource } = await import('typeorm');
+  const adapter = await createAdapter(url.dialect);
+  const hints = url.dialect === 'sqlite' ? SQLITE_HINTS : HINTS;
   const ds = await withRetries({ ...o, lockTimeoutMs: 0 }, async () => {
     try {
       // Inside the try: reading a URL's TLS file fails like connecting does (db_sync's message).
-      const d = new DataSource((await options(url, o)) as ConstructorParameters<typeof DataSource>[0]);
+      const d = new DataSource((await options(adapter, url, o)) as ConstructorParameters<typeof DataSource>[0]);
       return await d.initialize();
     } catch (e) {
       if (e instanceof InvalidUrlError) throw e;
-      throw connectError(e, url, safeUrl);
+      throw connectionError(e, adapter, url, hints);
     }
   });
-  return { ds, dialect: url.dialect, safeUrl, close: () => ds.destroy().catch(() => undefined) };
+  return { ds, dialect: url.dialect, safeUrl, adapter, close: () => ds.destroy().catch(() => undefined) };
 }
-
-const NO_TABLE = /ER_NO_SUCH_TABLE|42P01|no such table/i;
 
 /**
  * Every management command starts here: the database must be at {@link SCHEMA_VERSION}.
@@ -136,8 +134,7 @@ export async function checkSchemaVersion(db: HeatDb): Promise<void> {
   try {
     row = await db.ds.getRepository<{ repository_id: string; version: number | null }>('MigrateVersion').findOneBy({ repository_id: 'heat' });
   } catch (e) {
-    const err = e as { code?: string; message?: string };
-    if (NO_TABLE.test(`${err.code ?? ''} ${err.message ?? ''}`)) {
+    if (errorKind(db.adapter, e) === 'missing-table') {
       throw new HeatError(`the database ${db.safeUrl} is not under version control (no migrate_version table): run heat-manage db_sync first`);
     }
     throw e;

@@ -14,7 +14,7 @@
  */
 import { isRead } from '../script/engine.js';
 import type { Assessment, Row, ScriptModule } from '../script/contract.js';
-import type { Queryable } from '../dialect/adapter.js';
+import type { Queryable } from '../dialect/contract.js';
 import type { ExpectedSchemas } from '../schemas.js';
 import type { Catalog } from './catalog.js';
 import { describeDifference, diff, type Difference } from './diff.js';
@@ -55,14 +55,14 @@ export interface ExamineOptions {
 }
 
 /** A read-only view of `q` for `assess`. */
-function readOnly(q: Queryable): (sql: string, params?: readonly unknown[]) => Promise<Row[]> {
+function readOnly(q: Pick<Queryable, 'query'>): (sql: string, params?: readonly unknown[]) => Promise<Row[]> {
   return (sql, params) => {
     if (!isRead(sql)) throw new Error(`assess may only read; refused: ${sql.slice(0, 80)}`);
     return q.query(sql, params);
   };
 }
 
-export async function examine(q: Queryable, o: ExamineOptions): Promise<Examination> {
+export async function examine(q: Pick<Queryable, 'dialect' | 'query'>, o: ExamineOptions): Promise<Examination> {
   const { schemas, version, next } = o;
   const live = o.live ?? (await introspect(q));
   const expected = schemas.get(q.dialect, version);

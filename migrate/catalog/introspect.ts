@@ -4,11 +4,11 @@
  * beyond reading the catalog is needed. The tool's own objects (`migrate_*` but the version table)
  * and the version tables' MySQL table options are left out (catalog.ts isSchemaFact).
  */
-import type { Queryable } from '../dialect/adapter.js';
+import type { Queryable } from '../dialect/contract.js';
 import { Catalog, isSchemaFact, type Fact } from './catalog.js';
 
 /** `tables`: only these tables (PostgreSQL: '' stands for the sequences no column owns). */
-export async function introspect(q: Queryable, tables?: readonly string[]): Promise<Catalog> {
+export async function introspect(q: Pick<Queryable, 'dialect' | 'query'>, tables?: readonly string[]): Promise<Catalog> {
   let facts: Fact[];
   switch (q.dialect) {
     case 'mysql':

@@ -3,6 +3,8 @@
  * usage line and the help text. The parser and `help` read this table; nothing else describes a
  * command.
  */
+import { DEFAULT_LOCK_TIMEOUT_S } from '../defaults.js';
+
 export interface CommandDef {
   readonly name: string;
   readonly params: readonly string[];
@@ -71,7 +73,7 @@ export const COMMANDS: readonly CommandDef[] = [
     params: ['url', 'repository', 'version'],
     required: ['url', 'repository'],
     usage: 'upgrade URL REPOSITORY_PATH [VERSION] [--preview_py|--preview_sql]',
-    help: `Upgrade a database to a later version.\n\nThis runs the upgrade() function defined in your change scripts.\n\nBy default, the database is updated to the latest available\nversion. You may specify a version instead, if you wish.\n\nYou may preview the SQL commands that this command will run with\n--preview_sql (nothing is executed; a step that reads data says so),\nor the script source with --preview_py.\n\nConcurrent runs against one database are serialised by a lock\n(--lock_timeout=SECONDS, default 120); each step is applied once.`,
+    help: `Upgrade a database to a later version.\n\nThis runs the upgrade() function defined in your change scripts.\n\nBy default, the database is updated to the latest available\nversion. You may specify a version instead, if you wish.\n\nYou may preview the SQL commands that this command will run with\n--preview_sql (nothing is executed; a step that reads data says so),\nor the script source with --preview_py.\n\nConcurrent runs against one database are serialised by a lock\n(--lock_timeout=SECONDS, default ${DEFAULT_LOCK_TIMEOUT_S}); each step is applied once.`,
   },
   {
     name: 'downgrade',

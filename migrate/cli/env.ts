@@ -10,6 +10,7 @@
  *   USER                                  PostgreSQL user when the URL has none
  */
 import { appendFileSync } from 'node:fs';
+import { DEFAULT_LOCK_LEASE_S } from '../defaults.js';
 import { UsageError } from '../errors.js';
 import type { EngineHooks } from '../hooks.js';
 import { inlineParams } from '../sql.js';
@@ -28,7 +29,7 @@ export function hooksFromEnv(env: Env): EngineHooks {
   const mode = env.MIGRATE_MYSQL_LOCK;
   const lease = env.MIGRATE_LOCK_LEASE;
   if (mode || lease) {
-    const leaseS = Number(lease ?? 60);
+    const leaseS = Number(lease ?? DEFAULT_LOCK_LEASE_S);
     if (!Number.isFinite(leaseS) || leaseS < 1) throw new UsageError(`MIGRATE_LOCK_LEASE must be a number of seconds >= 1, got '${lease}'`);
     if (mode && mode !== 'row' && mode !== 'auto') throw new UsageError(`MIGRATE_MYSQL_LOCK must be 'row' or 'auto', got '${mode}'`);
     hooks.lock = { mode: mode === 'row' ? 'row' : 'auto', leaseS };

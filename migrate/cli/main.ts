@@ -88,8 +88,7 @@ export async function run(argv: readonly string[], ctx: RunContext = {}): Promis
     }
     const logger = createLogger({
       level: parsed.quiet ? 'silent' : debug ? 'debug' : 'warn',
-      format: ctx.env?.MIGRATE_LOG_JSON === '1' ? 'pino' : 'plain',
-      json: true,
+      format: 'plain',
       out: io.out,
       err: io.err,
       name: prog,

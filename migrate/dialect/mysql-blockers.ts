@@ -3,8 +3,8 @@
  * connection waits for and who holds it (processlist, InnoDB transactions and lock waits), and
  * cancelling its statement in flight (KILL QUERY).
  */
-import { tableOf } from './adapter.js';
-import type { GuardProbe, LockBlocker } from '../guard.js';
+import { tableOf } from './helpers.js';
+import type { GuardProbe, LockBlocker } from './probe.js';
 
 export const mysqlGuard: GuardProbe = {
   blockerNoun: 'connection',

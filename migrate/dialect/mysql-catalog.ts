@@ -4,12 +4,12 @@
  * TABLE_COLLATION. Reading the catalog needs no privilege beyond seeing the tables.
  */
 import type { Cell, Fact } from '../catalog/catalog.js';
-import type { Queryable } from './adapter.js';
+import type { Queryable } from './contract.js';
 
 const text = (v: unknown): Cell => (v === null || v === undefined ? null : Buffer.isBuffer(v) ? v.toString('utf8') : String(v));
 
 /** `tables`: only these (a step's own tables); default: every table of the current database. */
-export async function mysqlCatalogFacts(q: Queryable, tables?: readonly string[]): Promise<Fact[]> {
+export async function mysqlCatalogFacts(q: Pick<Queryable, 'query'>, tables?: readonly string[]): Promise<Fact[]> {
   if (tables && tables.length === 0) return [];
   const only = tables ? ` AND TABLE_NAME IN (${tables.map(() => '?').join(', ')})` : '';
   const onlyK = tables ? ` AND k.TABLE_NAME IN (${tables.map(() => '?').join(', ')})` : '';

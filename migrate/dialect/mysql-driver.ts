@@ -7,7 +7,8 @@
 import { readFileSync } from 'node:fs';
 import type { Row } from '../script/contract.js';
 import type { ParsedUrl } from '../url.js';
-import { connectTimeoutMs, driverError, type ErrorKind, type RawQuery } from './adapter.js';
+import { connectTimeoutMs, driverError } from './helpers.js';
+import type { ErrorKind, RawQuery } from './contract.js';
 
 /** MySQLdb/PyMySQL-style ssl parameters: ssl_ca, ssl_cert, ssl_key (files), or ssl=true. */
 function ssl(u: ParsedUrl) {

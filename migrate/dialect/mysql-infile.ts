@@ -22,7 +22,8 @@
 import { Readable } from 'node:stream';
 import { LargeValueError } from '../errors.js';
 import type { LargeTextRow } from '../script/contract.js';
-import { driverError, type Queryable } from './adapter.js';
+import { driverError } from './helpers.js';
+import type { Queryable } from './contract.js';
 
 const TEMP = 'migrate_large_text';
 /** Characters (or bytes) of the value per streamed chunk: one client packet of at most ~200 KB each, well under max_allowed_packet. */

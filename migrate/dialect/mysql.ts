@@ -17,12 +17,12 @@ import { MigrateError } from '../errors.js';
 import { sqlLiteral } from '../sql.js';
 import type { LargeTextRow } from '../script/contract.js';
 import type { ParsedUrl } from '../url.js';
-import type { BumpArgs, DialectAdapter, LockOptions, Queryable } from './adapter.js';
+import type { BumpArgs, DialectAdapter, LockOptions, Queryable } from './contract.js';
 import { mysqlGuard } from './mysql-blockers.js';
 import { classifyMysql, connectMysql, explainTooBig, mysqlTypeormOptions, wrapMysql } from './mysql-driver.js';
 import { writeLargeTextByInfile } from './mysql-infile.js';
 import { RowLock, clusterCall } from './row-lock.js';
-import type { GuardProbe } from '../guard.js';
+import type { GuardProbe } from './probe.js';
 
 export class MysqlAdapter implements DialectAdapter {
   readonly name = 'mysql' as const;
@@ -125,8 +125,6 @@ export class MysqlAdapter implements DialectAdapter {
   assertLocked() {
     this.rowLock?.assertHeld();
   }
-  async beforeStep() {}
-  async beforeCommit() {}
 
   async sessionId(q: Queryable) {
     // Asked before the run lock (the guard watches the lock wait too): a Galera node that is

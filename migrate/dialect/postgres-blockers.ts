@@ -3,8 +3,8 @@
  * waits for and who blocks it (pg_stat_activity, pg_locks, pg_blocking_pids), and cancelling its
  * statement in flight (pg_cancel_backend).
  */
-import { tableOf } from './adapter.js';
-import type { GuardProbe } from '../guard.js';
+import { tableOf } from './helpers.js';
+import type { GuardProbe } from './probe.js';
 
 export const postgresGuard: GuardProbe = {
   blockerNoun: 'backend pid',

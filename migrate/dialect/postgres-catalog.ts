@@ -5,14 +5,14 @@
  * every role.
  */
 import type { Cell, Fact } from '../catalog/catalog.js';
-import type { Queryable } from './adapter.js';
+import type { Queryable } from './contract.js';
 
 const DELETE_RULE =
   "case con.confdeltype when 'a' then 'ON DELETE NO ACTION' when 'r' then 'ON DELETE RESTRICT' when 'c' then 'ON DELETE CASCADE' " +
   "when 'n' then 'ON DELETE SET NULL' when 'd' then 'ON DELETE SET DEFAULT' else '' end";
 
 /** `tables`: only these (and the sequences they own, and unowned ones when '' is listed); default: all. */
-export async function postgresCatalogFacts(q: Queryable, tables?: readonly string[]): Promise<Fact[]> {
+export async function postgresCatalogFacts(q: Pick<Queryable, 'query'>, tables?: readonly string[]): Promise<Fact[]> {
   if (tables && tables.length === 0) return [];
   const rel = (alias: string) => (tables ? ` AND ${alias}.relname = ANY(?::text[])` : '');
   const p = tables ? [[...tables]] : [];

@@ -8,7 +8,8 @@ import { InvalidUrlError } from '../errors.js';
 import type { Row } from '../script/contract.js';
 import { toPositional } from '../sql.js';
 import type { ParsedUrl } from '../url.js';
-import { connectTimeoutMs, type ConnectOptions, type RawQuery } from './adapter.js';
+import { connectTimeoutMs } from './helpers.js';
+import type { ConnectOptions, RawQuery } from './contract.js';
 
 /** libpq's sslmode (SQLAlchemy passes it through): require = encrypted; verify-* = checked too. */
 function ssl(u: ParsedUrl): { rejectUnauthorized: boolean; ca?: string } | undefined {

@@ -7,10 +7,11 @@
  */
 import { createHash } from 'node:crypto';
 import { sqlLiteral } from '../sql.js';
-import { driverError, type DialectAdapter, type ErrorKind, type Queryable } from './adapter.js';
+import { driverError } from './helpers.js';
+import type { DialectAdapter, ErrorKind, Queryable } from './contract.js';
 import { postgresGuard } from './postgres-blockers.js';
 import { connectPostgres, postgresTypeormOptions, wrapPostgres } from './postgres-driver.js';
-import type { GuardProbe } from '../guard.js';
+import type { GuardProbe } from './probe.js';
 
 function lockKeys(key: string): [number, number] {
   const h = createHash('sha1').update(`migrate:${key}`).digest();
@@ -99,8 +100,6 @@ export class PostgresAdapter implements DialectAdapter {
   }
 
   assertLocked() {}
-  async beforeStep() {}
-  async beforeCommit() {}
 
   async sessionId(q: Queryable) {
     const [r] = await q.query('SELECT pg_backend_pid() AS id');

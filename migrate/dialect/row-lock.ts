@@ -16,7 +16,8 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { ConnectionError, MigrateError, describe } from '../errors.js';
-import { driverError, type LockHolder, type LockOptions, type Queryable } from './adapter.js';
+import { driverError } from './helpers.js';
+import type { LockHolder, LockOptions, Queryable } from './contract.js';
 
 export const LOCK_TABLE = 'migrate_lock';
 

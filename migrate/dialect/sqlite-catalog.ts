@@ -4,7 +4,7 @@
  * text (PRAGMAs do not report constraint names).
  */
 import { escapeCell, type Fact } from '../catalog/catalog.js';
-import type { Queryable } from './adapter.js';
+import type { Queryable } from './contract.js';
 
 const qi = (s: string) => s.replace(/"/g, '""');
 
@@ -79,7 +79,7 @@ export function namedConstraints(sql: string): { name: string; type: string; col
 }
 
 /** `tables`: only these; default: every table (sqlite_sequence only when a non-tool table uses AUTOINCREMENT). */
-export async function sqliteCatalogFacts(q: Queryable, tables?: readonly string[]): Promise<Fact[]> {
+export async function sqliteCatalogFacts(q: Pick<Queryable, 'query'>, tables?: readonly string[]): Promise<Fact[]> {
   const master = (await q.query("SELECT name, sql FROM sqlite_master WHERE type = 'table'")) as { name: string; sql: string | null }[];
   const tool = (n: string) => n.startsWith('migrate_') && n !== 'migrate_version';
   const autoincrement = master.some((r) => !tool(r.name) && r.name !== 'sqlite_sequence' && /autoincrement/i.test(r.sql ?? ''));

@@ -4,9 +4,10 @@
  * (logged, bounded, ended by a stop) instead of inside the driver. Used by the adapter (sqlite.ts) only.
  */
 import type { Database } from 'better-sqlite3';
+import { DEFAULT_LOCK_TIMEOUT_S } from '../defaults.js';
 import type { Logger, Row } from '../script/contract.js';
 import type { ParsedUrl } from '../url.js';
-import type { ConnectOptions, RawQuery } from './adapter.js';
+import type { ConnectOptions, RawQuery } from './contract.js';
 
 /** The longest the driver itself may block waiting for the write lock (see wrapSqlite). */
 export const BUSY_SLICE_MS = 100;
@@ -22,7 +23,7 @@ export interface BusyWait {
 /** The busy timeout: the URL's `timeout` (seconds, as pysqlite's) wins over the lock timeout. */
 export function busyWait(u: ParsedUrl, o: ConnectOptions): BusyWait {
   const s = Number(u.query.timeout);
-  const timeoutMs = u.query.timeout !== undefined && Number.isFinite(s) && s >= 0 ? s * 1000 : (o.busyTimeoutMs ?? 120000);
+  const timeoutMs = u.query.timeout !== undefined && Number.isFinite(s) && s >= 0 ? s * 1000 : (o.busyTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_S * 1000);
   return { timeoutMs, file: u.database ?? ':memory:', logger: o.logger, signal: o.signal };
 }
 

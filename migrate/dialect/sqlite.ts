@@ -9,10 +9,12 @@
  *
  * Opening the file and waiting for another writer (logged, bounded): sqlite-driver.ts.
  */
+import { DEFAULT_LOCK_TIMEOUT_S } from '../defaults.js';
 import { MigrateError } from '../errors.js';
 import { sqlLiteral } from '../sql.js';
 import type { ParsedUrl } from '../url.js';
-import { driverError, type ConnectOptions, type DialectAdapter, type ErrorKind, type Queryable, type RawQuery } from './adapter.js';
+import { driverError } from './helpers.js';
+import type { ConnectOptions, DialectAdapter, ErrorKind, Queryable, RawQuery } from './contract.js';
 import { BUSY_SLICE_MS, busyWait, openSqlite, wrapSqlite, type BusyWait } from './sqlite-driver.js';
 
 /** Foreign-key violations per table. */
@@ -35,7 +37,7 @@ export class SqliteAdapter implements DialectAdapter {
   literal = (v: unknown) => sqlLiteral(v, {});
 
   /** How this connection waits for another writer (set by connect/typeormOptions). */
-  private wait: BusyWait = { timeoutMs: 120000, file: ':memory:' };
+  private wait: BusyWait = { timeoutMs: DEFAULT_LOCK_TIMEOUT_S * 1000, file: ':memory:' };
 
   async connect(u: ParsedUrl, o: ConnectOptions) {
     this.wait = busyWait(u, o);

@@ -4,8 +4,7 @@
  */
 import type { QueryRunner } from 'typeorm';
 import type { Catalog, DialectName, LargeTextRow, Logger, MigrateEngine, Row } from './contract.js';
-import type { DialectAdapter } from '../dialect/adapter.js';
-import type { Queryable } from '../session.js';
+import type { DialectAdapter, Queryable } from '../dialect/contract.js';
 
 export interface EngineOptions {
   readonly dialect: DialectName;
@@ -43,13 +42,6 @@ export class StopRequested extends Error {
   constructor(readonly reason: unknown) {
     super(`stop requested (${reason instanceof Error ? reason.message : String(reason)}): statement not run`);
   }
-}
-
-/** Parses MIGRATE_TEST_ABORT=<to-version>:<k> for the given step. */
-export function abortAfterFor(env: string | undefined, to: number): number | undefined {
-  if (!env) return undefined;
-  const [v, k] = env.split(':');
-  return Number(v) === to && k !== undefined ? Number(k) : undefined;
 }
 
 const ansiQuote = (id: string) => `"${id.replace(/"/g, '""')}"`;

@@ -11,16 +11,20 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConnectionError, ControlledSchemaError, DatabaseAlreadyControlledError, LockTimeoutError } from '../../migrate/errors.js';
-import { DEFAULT_LOCK_OPTIONS, type LockHolder, type LockOptions } from '../../migrate/dialect/adapter.js';
+import { ConnectionError, ControlledSchemaError, LockTimeoutError } from '../../migrate/errors.js';
+import { createAdapter } from '../../migrate/dialect/factory.js';
+import type { LockHolder, LockOptions } from '../../migrate/dialect/contract.js';
+import { DEFAULT_LOCK_LEASE_S } from '../../migrate/defaults.js';
 import type { Logger } from '../../migrate/script/contract.js';
 import { openSession, type Session } from '../../migrate/session.js';
 import { LOG_TABLE, StepLog } from '../../migrate/step-log.js';
 import { VersionTable } from '../../migrate/version-table.js';
-import { describeBlocker, type LockWait } from '../../migrate/guard.js';
+import { describeBlocker } from '../../migrate/guard.js';
+import type { LockWait } from '../../migrate/dialect/probe.js';
 import { tableNames, versionRows } from '../support/cli.js';
 import { createTestDatabase, forEachDialect, withTestDatabase, type TestDatabase } from '../support/db.js';
 import { PYTHON_DDL, describeTable } from '../support/version-table.js';
+import { STORAGE_EXPECTATIONS } from '../support/storage-expectations.js';
 
 const silent: Logger = { info() {}, warn() {}, debug() {}, error() {} } as Logger;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -44,7 +48,7 @@ async function sessions<T>(db: TestDatabase, n: number, fn: (s: Session[]) => Pr
   }
 }
 
-const lockOptions = (db: TestDatabase): LockOptions => ({ ...DEFAULT_LOCK_OPTIONS, logger: silent, openAux: () => openSession(db.url) });
+const lockOptions = (db: TestDatabase): LockOptions => ({ mode: 'auto', leaseS: DEFAULT_LOCK_LEASE_S, logger: silent, openAux: () => openSession(db.url) });
 
 /**
  * The lock contract once `a` holds 'k': `b` does not get it, not even within a bounded wait; the
@@ -92,24 +96,26 @@ await forEachDialect('adapter conformance', (dialect) => {
       }),
     ));
 
-  test('migrate_version: create + insert, read, compare-and-set bump, drop', async (t) =>
-    withTestDatabase(t, dialect, (db) =>
-      sessions(db, 1, async ([s]) => {
-        const v = new VersionTable(s!, s!.adapter, REF);
-        assert.equal(await v.read(), 'no-table');
-        assert.equal(await v.read(true), 'no-table');
-        await v.insert('/repo', 5);
-        assert.equal(await v.read(), 5);
-        await assert.rejects(v.insert('/repo', 5), DatabaseAlreadyControlledError);
-        await v.bump(5, 6);
-        assert.equal(await v.read(), 6);
-        await assert.rejects(v.bump(5, 7), ControlledSchemaError, 'a bump from a version the row is not at changes nothing');
-        assert.equal(await v.read(), 6);
-        assert.deepEqual(await v.repositories(), ['conformance']);
-        assert.deepEqual(await v.drop(), { droppedTable: true });
-        assert.equal(await s!.adapter.tableExists(s!, 'migrate_version'), false);
-      }),
-    ));
+  for (const c of STORAGE_EXPECTATIONS) {
+    // The same cases as the in-memory storage (test/unit/storage-memory.test.ts).
+    test(`storage: ${c.name}`, async (t) =>
+      withTestDatabase(t, dialect, async (db) => {
+        const opened: Session[] = [];
+        try {
+          await c.run({
+            transactional: (await createAdapter(dialect)).transactionalDdl,
+            open: async (repositoryId = 'expect') => {
+              const s = await openSession(db.url, { busyTimeoutMs: 2000 });
+              opened.push(s);
+              const version = new VersionTable(s, s.adapter, { table: 'migrate_version', repositoryId });
+              return { version, journal: new StepLog(s, s.adapter, version) };
+            },
+          });
+        } finally {
+          for (const s of opened) await s.close();
+        }
+      }));
+  }
 
   for (const table of ['migrate_version', 'custom_versions']) {
     // Moved from test/integration/migrate-version-table.test.ts (the table is created by the storage here, not through api.versionControl).
@@ -137,23 +143,18 @@ await forEachDialect('adapter conformance', (dialect) => {
       }));
   }
 
-  test('migrate_log: rows per attempt; interrupted; bump + mark done together; only migrate_* tables added', async (t) =>
+  test('the storage adds nothing but migrate_* tables (SQLite: no sqlite_sequence); a bump from a version the row is not at changes nothing', async (t) =>
     withTestDatabase(t, dialect, (db) =>
       sessions(db, 1, async ([s]) => {
         const v = new VersionTable(s!, s!.adapter, REF);
-        const log = new StepLog(s!, s!.adapter, v);
-        await v.insert('/repo', 0);
-        await log.ensure();
-        await log.ensure(); // idempotent
-        const rec = { from: 0, to: 1, direction: 'upgrade' as const, script: 'versions/001_x.ts' };
-        await log.record(rec, 'running');
-        assert.equal((await log.interrupted())?.status, 'running');
-        assert.equal((await log.running())?.script, 'versions/001_x.ts');
-        await log.bumpMarkingDone(rec);
-        assert.equal(await v.read(), 1);
-        assert.equal(await log.interrupted(), null, 'the attempt is done');
-        await assert.rejects(log.bumpMarkingDone({ ...rec, from: 1, to: 2 }), ControlledSchemaError, 'no running row: nothing changes');
-        assert.equal(await v.read(), 1);
+        const journal = new StepLog(s!, s!.adapter, v);
+        await v.insert('/repo', 5);
+        await journal.resume();
+        await journal.resume(); // idempotent
+        await v.bump(5, 6);
+        assert.equal(await v.read(), 6);
+        await assert.rejects(v.bump(5, 7), ControlledSchemaError);
+        assert.equal(await v.read(), 6);
         const tables = (await s!.adapter.listTables(s!)).sort();
         assert.deepEqual(tables, [LOG_TABLE, 'migrate_version'], 'nothing but migrate_* tables (SQLite: no sqlite_sequence)');
         if (dialect === 'sqlite') assert.deepEqual(await s!.query("SELECT name FROM sqlite_master WHERE name = 'sqlite_sequence'"), []);

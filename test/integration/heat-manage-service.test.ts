@@ -78,6 +78,19 @@ for (const dialect of ALL_DIALECTS) {
           assert.equal(r.stdout, '', args.join(' '));
         }
       });
+
+      test('service list: errors classified as db_sync classifies them: a missing database is not retried and says to create it; a refused port is retried', async () => {
+        const noDb = h.url.replace(/\/([^/?]+)(\?|$)/, '/heat_no_such_db$2');
+        const r = await runHeat(['service', 'list'], { url: noDb, env: { ...env, OS_DATABASE__MAX_RETRIES: '3', OS_DATABASE__RETRY_INTERVAL: '1' } });
+        assert.equal(r.code, 1, describeRun(r));
+        assert.match(r.stderr, /ERROR: cannot connect to .*heat_no_such_db.*\(create the database and run heat-manage db_sync first\)$/m, describeRun(r));
+        assert.doesNotMatch(r.stderr, /database not reachable/, 'not retried');
+        const refused = h.url.replace(/:\d+\//, ':1/');
+        const q = await runHeat(['service', 'list'], { url: refused, env: { ...env, OS_DATABASE__MAX_RETRIES: '1', OS_DATABASE__RETRY_INTERVAL: '0' } });
+        assert.equal(q.code, 1, describeRun(q));
+        assert.match(q.stderr, /database not reachable \(attempt 1 of 2\)/, describeRun(q));
+        assert.match(q.stderr, /ERROR: cannot connect to .*gave up after 2 attempts/, describeRun(q));
+      });
     }
 
     test('service list with no services: the header only', async () => {

@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Catalog, isSchemaFact, unescapeCell, type Fact } from '../../migrate/catalog/catalog.js';
-import type { Queryable } from '../../migrate/dialect/adapter.js';
+import type { Queryable } from '../../migrate/dialect/contract.js';
 import { namedConstraints } from '../../migrate/dialect/sqlite-catalog.js';
 import type { Row } from '../../migrate/script/contract.js';
 import type { TestDatabase, TestDialect } from './db.js';

@@ -1,17 +1,20 @@
 /**
  * The adapter contract: everything that differs between backends, and nothing else. An adapter is
- * created per connection (`createAdapter`), so per-connection state (the lock it holds, Galera,
- * SQLite's foreign-key baseline) lives on the instance, not in module-level maps.
+ * created per connection (factory.ts `createAdapter`), so per-connection state (the lock it holds,
+ * Galera, SQLite's foreign-key baseline) lives on the instance, not in module-level maps.
  *
  * Adapters are dumb (golang-migrate's rule): they say *whether* something happened (`tryLock` →
  * taken or not, `classify` → what kind of error) and the core decides what to do — how long to
  * wait, what to log, which error to throw. Every adapter passes test/conformance/adapters.test.ts.
+ *
+ * Types only: the factory (factory.ts), the helpers adapters share (helpers.ts) and the run guard's
+ * probe contract (probe.ts) are apart, so that nothing here imports the engine's modules.
  */
 import type { Readable } from 'node:stream';
 import type { DataSourceOptions } from 'typeorm';
 import type { DialectName, LargeTextRow, Logger, Row } from '../script/contract.js';
 import type { ParsedUrl } from '../url.js';
-import type { GuardProbe } from '../guard.js';
+import type { GuardProbe } from './probe.js';
 
 /** Anything that runs SQL with `?` placeholders (a session, a transaction, a second connection). */
 export interface Queryable {
@@ -70,8 +73,6 @@ export interface LockOptions {
   readonly logger: Logger;
 }
 
-export const DEFAULT_LOCK_OPTIONS: Omit<LockOptions, 'openAux' | 'logger'> = { mode: 'auto', leaseS: 60 };
-
 /** Who holds the lock, for the core's waiting line (`held by <text>`). */
 export interface LockHolder {
   readonly text: string;
@@ -127,10 +128,10 @@ export interface DialectAdapter {
   lockHolder(q: Queryable, key: string): Promise<LockHolder | undefined>;
   /** Throws when the lock is known to be lost (a row lock whose lease was taken over). */
   assertLocked(): void;
-  /** Inside a step's transaction before the script (SQLite: the foreign-key baseline). */
-  beforeStep(q: Queryable): Promise<void>;
-  /** Inside a step's transaction before commit (SQLite: foreign_key_check). */
-  beforeCommit(q: Queryable): Promise<void>;
+  /** Inside a step's transaction before the script (SQLite: the foreign-key baseline); absent: nothing to do. */
+  beforeStep?(q: Queryable): Promise<void>;
+  /** Inside a step's transaction after the script, before the step commits (SQLite: foreign_key_check); absent: nothing to do. */
+  beforeCommit?(q: Queryable): Promise<void>;
 
   /** This connection's id as other sessions see it (MySQL CONNECTION_ID(), PostgreSQL backend pid); undefined: none. */
   sessionId(q: Queryable): Promise<number | undefined>;
@@ -159,50 +160,4 @@ export interface BumpArgs {
   readonly logTable: string;
   readonly runId: string;
   readonly finishedAt: string;
-}
-
-/** The version table, as sqlalchemy-migrate creates it (SPEC §8.1), identical on every backend. */
-export function versionTableDdl(table: string, quote: (id: string) => string): string {
-  // Unquoted like SQLAlchemy for plain lower-case names (SQLite keeps the text verbatim); quoted
-  // otherwise, so that every later (quoted) statement finds it.
-  const name = /^[a-z_][a-z0-9_]*$/.test(table) ? table : quote(table);
-  return `CREATE TABLE ${name} (\n\trepository_id VARCHAR(250) NOT NULL, \n\trepository_path TEXT, \n\tversion INTEGER, \n\tPRIMARY KEY (repository_id)\n)`;
-}
-
-/** A new adapter (one per connection). Drivers load lazily: a SQLite run never loads mysql2 or pg. */
-export async function createAdapter(dialect: DialectName): Promise<DialectAdapter> {
-  switch (dialect) {
-    case 'mysql':
-      return new (await import('./mysql.js')).MysqlAdapter();
-    case 'postgresql':
-      return new (await import('./postgres.js')).PostgresAdapter();
-    case 'sqlite':
-      return new (await import('./sqlite.js')).SqliteAdapter();
-  }
-}
-
-/**
- * The driver options of a URL as TypeORM DataSource options, built by the URL's adapter (the only
- * home of its dialect's connection settings: host, TLS files, timeouts...). For callers that open
- * their own DataSource; they override what is theirs (pool size, charset, type parsers).
- */
-export async function typeormOptionsFor(url: ParsedUrl, o: ConnectOptions = {}): Promise<DataSourceOptions> {
-  return (await createAdapter(url.dialect)).typeormOptions(url, o);
-}
-
-/** Connection settings shared by the network backends: URL `connect_timeout` (s), default 10 s. */
-export function connectTimeoutMs(u: ParsedUrl): number {
-  const s = Number(u.query.connect_timeout);
-  return Number.isFinite(s) && s > 0 ? s * 1000 : 10000;
-}
-
-/** The driver error's own code/errno, also when wrapped by the session (in `cause`). */
-export function driverError(e: unknown): { code?: string; errno?: number; message: string } {
-  const x = e as { code?: string; errno?: number; message?: string; cause?: { code?: string; errno?: number } };
-  return { code: x?.cause?.code ?? x?.code, errno: x?.cause?.errno ?? x?.errno, message: String(x?.message ?? e) };
-}
-
-/** The table a statement works on, for messages: `ALTER TABLE stack ...` -> `stack`. */
-export function tableOf(sql: string): string | undefined {
-  return /\b(?:ALTER\s+TABLE|UPDATE|INSERT\s+INTO|DELETE\s+FROM|INDEX\s+[`"\w$]+\s+ON|DROP\s+TABLE)\s+[`"]?([\w$]+)/i.exec(sql)?.[1];
 }
