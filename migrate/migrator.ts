@@ -36,6 +36,7 @@ import { planSteps, scriptFor, type PlannedStep, type Repository } from './repos
 import { inTransaction, withRunLock, type Locked } from './run-lock.js';
 import { examineAt, gate, verifyStep } from './schema-gate.js';
 import { expectedSchemas } from './schemas.js';
+import { tableOfFact, type Catalog } from './catalog/catalog.js';
 import type { Examination } from './catalog/examine.js';
 import { pad, runStep } from './step.js';
 import type { Logger } from './script/contract.js';
@@ -208,11 +209,13 @@ export class Migrator {
       const { catalog, query } = c.inspect;
       if (!catalog || !query) return { version };
       if (typeof version === 'number') return { version, examination: await examineAt(this.repo, { dialect: c.dialect, query }, version) };
-      // Not under version control: which version's schema is it exactly, if any?
-      const live = await catalog();
+      // Not under version control: which version's schema is it exactly (the version table aside), if any?
+      const { versionTable } = this.repo.config;
+      const app = (x: Catalog) => x.filter((f) => tableOfFact(c.dialect, f) !== versionTable);
+      const live = app(await catalog());
       const schemas = expectedSchemas(this.repo);
-      const tables = live.tables().filter((t) => t !== '' && t !== this.repo.config.versionTable);
-      return { version, tables, matching: schemas.versions(c.dialect).filter((v) => schemas.get(c.dialect, v)!.equals(live)) };
+      const tables = live.tables().filter((t) => t !== '');
+      return { version, tables, matching: tables.length ? schemas.versions(c.dialect).filter((v) => app(schemas.get(c.dialect, v)!).equals(live)) : [] };
     } finally {
       await c.close();
     }

@@ -72,7 +72,7 @@ export function diff(expected: Catalog, actual: Catalog): Difference[] {
   );
 }
 
-const show = (v: Cell) => (v === null ? 'NULL' : v === '' ? "''" : v);
+const show = (v: Cell) => (v === null ? 'none' : v === '' ? "''" : v);
 
 /** One line: `column stack.backup: missing`, `index stack.ix_stack_name: columns name(255), expected name`. */
 export function describeDifference(d: Difference): string {

@@ -29,8 +29,9 @@ function mysqlObjects(facts: readonly Fact[]): SchemaObject[] {
   const out: SchemaObject[] = [];
   const of = (k: string) => facts.filter((f) => f[0] === k);
   for (const [, t, engine, collation] of of('table')) out.push({ kind: 'table options', table: t!, name: t!, attrs: { engine: engine!, collation: collation! } });
-  for (const [, t, c, pos, type, nullable, key, dflt, extra] of of('column')) {
-    out.push({ kind: 'column', table: t!, name: c!, attrs: { position: pos!, type: type!, nullable: nullable!, default: dflt!, extra: extra!, key: key! } });
+  // COLUMN_KEY (PRI/UNI/MUL) follows the indexes: a difference there is reported as the index's.
+  for (const [, t, c, pos, type, nullable, , dflt, extra] of of('column')) {
+    out.push({ kind: 'column', table: t!, name: c!, attrs: { position: pos!, type: type!, nullable: nullable!, default: dflt!, extra: extra! } });
   }
   for (const rows of grouped(of('index'), (f) => `${f[1]}\t${f[2]}`, (f) => Number(f[4])).values()) {
     const [, t, name, nonUnique, , , , , type] = rows[0]!;
