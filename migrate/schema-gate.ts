@@ -65,6 +65,7 @@ export async function examineAt(repo: Repository, q: Pick<Queryable, 'dialect' |
   return examine(q, {
     schemas: expectedSchemas(repo),
     version,
+    versionTable: repo.config.versionTable,
     next: step && {
       from: step.from,
       to: step.to,

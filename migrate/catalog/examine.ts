@@ -16,7 +16,7 @@ import { isRead } from '../script/engine.js';
 import type { Assessment, Row, ScriptModule } from '../script/contract.js';
 import type { Queryable } from '../dialect/contract.js';
 import type { ExpectedSchemas } from '../schemas.js';
-import type { Catalog } from './catalog.js';
+import { tableOfFact, type Catalog } from './catalog.js';
 import { describeDifference, diff, type Difference } from './diff.js';
 import { introspect } from './introspect.js';
 
@@ -49,6 +49,11 @@ export interface Examination {
 export interface ExamineOptions {
   readonly schemas: ExpectedSchemas;
   readonly version: number;
+  /**
+   * The version table: bookkeeping, not the application's schema; its own definition (made by
+   * another release of the tool, or by hand) is not compared.
+   */
+  readonly versionTable: string;
   readonly next?: NextStep;
   /** The live schema, when already read. */
   readonly live?: Catalog;
@@ -64,10 +69,12 @@ function readOnly(q: Pick<Queryable, 'query'>): (sql: string, params?: readonly 
 
 export async function examine(q: Pick<Queryable, 'dialect' | 'query'>, o: ExamineOptions): Promise<Examination> {
   const { schemas, version, next } = o;
-  const live = o.live ?? (await introspect(q));
-  const expected = schemas.get(q.dialect, version);
+  const app = (c: Catalog) => c.filter((f) => tableOfFact(c.dialect, f) !== o.versionTable);
+  const live = app(o.live ?? (await introspect(q)));
+  const expectedAll = schemas.get(q.dialect, version);
+  const expected = expectedAll && app(expectedAll);
   const sameAs = (ds: readonly Difference[]) =>
-    ds.length === 0 ? [] : schemas.versions(q.dialect).filter((v) => v !== version && schemas.get(q.dialect, v)!.equals(live));
+    ds.length === 0 ? [] : schemas.versions(q.dialect).filter((v) => v !== version && app(schemas.get(q.dialect, v)!).equals(live));
   if (!expected) return { version, live, differences: [], state: 'no-expected-schema', sameAs: [] };
   const differences = expected.equals(live) ? [] : diff(expected, live);
   if (differences.length === 0) return { version, expected, live, differences, state: 'exact', sameAs: [] };
@@ -80,7 +87,7 @@ export async function examine(q: Pick<Queryable, 'dialect' | 'query'>, o: Examin
         to: next.to,
         live,
         before: expected,
-        after: schemas.get(q.dialect, next.to),
+        after: ((a) => a && app(a))(schemas.get(q.dialect, next.to)),
         differences,
         query: readOnly(q),
       })
