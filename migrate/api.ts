@@ -6,7 +6,7 @@
 import { SqlBackend } from './connection.js';
 import { DEFAULT_LOCK_TIMEOUT_S } from './defaults.js';
 import { InvalidVersionError, UsageError } from './errors.js';
-import { Migrator, type MigrateResult, type StepEvent } from './migrator.js';
+import { Migrator, type MigrateResult, type SchemaExamination, type StepEvent } from './migrator.js';
 import { loadRepository, type Repository } from './repository.js';
 import type { Logger } from './script/contract.js';
 import { needsTypeorm } from './script/detect.js';
@@ -28,6 +28,8 @@ export interface RunOptions {
   readonly lockWaitTimeoutMs?: number;
   /** Stops a run (SIGTERM/SIGINT at the process edge): the statement in flight is cancelled. */
   readonly signal?: AbortSignal;
+  /** The command that prints the full schema report, named when a database's state is refused. */
+  readonly reportCommand?: string;
 }
 
 /**
@@ -64,8 +66,17 @@ export async function migratorFor(url: string | ParsedUrl, repository: string | 
     lockWaitTimeoutMs: o.lockWaitTimeoutMs,
     signal: o.signal,
     onStep: o.onStep,
+    reportCommand: o.reportCommand,
     needsTypeorm: (steps) => needsTypeorm(steps.map((s) => s.script)),
   });
+}
+
+/**
+ * Where the database stands against the expected schema of its recorded version (the repository's
+ * schema/ catalogs, docs/CATALOG.md): read-only, no lock, nothing stamped.
+ */
+export async function examine(url: string | ParsedUrl, repository: string | Repository, o: RunOptions): Promise<SchemaExamination> {
+  return (await migratorFor(url, repository, o)).examine();
 }
 
 /** `version REPO`: the latest version in the repository. */

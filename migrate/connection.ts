@@ -6,7 +6,8 @@
  */
 import { hostname } from 'node:os';
 import { DEFAULT_LOCK_LEASE_S, lockKey } from './defaults.js';
-import type { LockHolder } from './dialect/contract.js';
+import type { Catalog } from './catalog/catalog.js';
+import type { LockHolder, Queryable } from './dialect/contract.js';
 import { createAdapter } from './dialect/factory.js';
 import type { WatchInfo } from './guard.js';
 import type { EngineHooks } from './hooks.js';
@@ -37,6 +38,10 @@ export interface Inspector {
   tables(): Promise<string[]>;
   /** Tables without a utf8 collation, where the backend has collations (MySQL). */
   nonUtf8Tables?(exclude: readonly string[]): Promise<string[]>;
+  /** The live schema (all tables, or `tables`) from the backend's catalog (docs/CATALOG.md); absent: the backend has none (memory.ts). */
+  catalog?(tables?: readonly string[]): Promise<Catalog>;
+  /** Reads rows (a step's `assess` looks at the data through it); present with `catalog`. */
+  readonly query?: Queryable['query'];
 }
 
 /** How one script runs. */
@@ -49,6 +54,8 @@ export interface ScriptRun {
   readonly onProgress?: (done: number, total?: number) => void;
   /** Inside a step's transaction: the backend checks what the script left before the step commits (SQLite: no new foreign-key violations). */
   readonly verify?: boolean;
+  /** The repository's expected schema of a version (the script's migrate_engine.expected). */
+  readonly expected?: (version: number) => Catalog | undefined;
 }
 
 export interface MigrationConnection {
@@ -77,8 +84,11 @@ export interface Backend {
   readonly dialect: DialectName;
   /** The largest version migrate_version.version (INTEGER) holds here. */
   readonly maxVersion: number;
-  /** `typeorm`: module scripts will run (they get a QueryRunner). `forLock`: the migration connection. */
-  open(o: { typeorm?: boolean; forLock?: boolean }): Promise<MigrationConnection>;
+  /**
+   * `typeorm`: module scripts will run (they get a QueryRunner). `forLock`: the migration connection.
+   * `readOnly`: only reads will follow (a SQLite file is opened read-only and never created).
+   */
+  open(o: { typeorm?: boolean; forLock?: boolean; readOnly?: boolean }): Promise<MigrationConnection>;
 }
 
 export interface SqlBackendOptions {
@@ -106,6 +116,7 @@ async function runScriptOn(session: Session, step: PlannedStep, run: ScriptRun, 
     abortAfter: hooks?.abortAt?.to === step.to ? hooks.abortAt.after : undefined,
     signal: run.signal,
     onProgress: run.onProgress,
+    expected: run.expected,
   });
   if (step.script.kind === 'sql') {
     for (const stmt of sqlStatements(step.script, logger)) await engine.execute(stmt);
@@ -129,7 +140,7 @@ export class SqlBackend implements Backend {
     return new SqlBackend(url, ref, o, (await createAdapter(url.dialect)).maxVersion);
   }
 
-  async open(x: { typeorm?: boolean; forLock?: boolean }): Promise<MigrationConnection> {
+  async open(x: { typeorm?: boolean; forLock?: boolean; readOnly?: boolean }): Promise<MigrationConnection> {
     const { logger, logSql, hooks, lockTimeoutMs } = this.o;
     const session = await openSession(this.url, {
       typeorm: x.typeorm,
@@ -138,6 +149,7 @@ export class SqlBackend implements Backend {
       hooks,
       busyTimeoutMs: lockTimeoutMs,
       signal: x.forLock ? this.o.signal : undefined,
+      readOnly: x.readOnly,
       // Shown to waiters on PostgreSQL: replicas in containers are all pid 1, the host tells them apart.
       applicationName: x.forLock ? `migrate[${process.pid}]@${hostname()}`.slice(0, 63) : undefined,
     });
@@ -171,7 +183,11 @@ class SqlConnection implements MigrationConnection {
       holder: () => a.lockHolder(s, key),
       assertHeld: () => a.assertLocked(),
     };
-    this.inspect = { tables: () => a.listTables(s) };
+    this.inspect = {
+      tables: () => a.listTables(s),
+      catalog: async (tables) => (await import('./catalog/introspect.js')).introspect(s, tables),
+      query: (sql, params) => s.query(sql, params),
+    };
     if (a.nonUtf8Tables) this.inspect.nonUtf8Tables = (exclude) => a.nonUtf8Tables!(s, exclude);
   }
   get dialect() {

@@ -65,6 +65,24 @@ export class InterruptedError extends MigrateError {
     super(message);
   }
 }
+/**
+ * The database is not in a state the run can start from: not exactly the expected schema of its
+ * version, nor a partial state of the next step that the step can finish (or a state it recognises
+ * but cannot finish). Nothing was written. `examination` has the details (examine.ts).
+ */
+export class SchemaStateError extends MigrateError {
+  constructor(
+    message: string,
+    readonly examination?: unknown,
+  ) {
+    super(message);
+  }
+}
+/**
+ * A step's result is not the expected schema of its version (a fault of the step's script on this
+ * server): the step was rolled back, or (MySQL) left unbumped for the next run to assess.
+ */
+export class StepResultError extends MigrateError {}
 /** A value could not be written (MySQL: past max_allowed_packet with LOCAL INFILE refused); the message names the row and the fixes. */
 export class LargeValueError extends MigrateError {}
 /** A database statement failed; carries the statement (never a password). */

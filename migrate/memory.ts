@@ -82,15 +82,19 @@ function journal(db: MemoryDb, id: string, runId: string, transactional: boolean
   const mine = (s: StepRecord) => ours().find((r) => r.runId === runId && r.status === 'running' && r.from === s.from && r.to === s.to);
   const record = (s: StepRecord, status: string, error?: string) =>
     void db.log.push({ from: s.from, to: s.to, direction: s.direction, script: s.script, id: db.log.length + 1, repositoryId: id, status, runId, error: error ?? null });
+  const unfinished = (): Interrupted | null => {
+    if (transactional) return null;
+    const r = ours().at(-1);
+    if (!r || r.status === 'done') return null;
+    return { from: r.from, to: r.to, direction: r.direction, script: r.script, status: r.status, error: r.error, startedAt: '', host: 'memory', pid: 0 };
+  };
   return {
     resume: async () => {
-      if (transactional) return null;
-      const r = ours().at(-1);
-      if (!r || r.status === 'done') return null;
-      const last: Interrupted = { from: r.from, to: r.to, direction: r.direction, script: r.script, status: r.status, error: r.error, startedAt: '', host: 'memory', pid: 0 };
-      if (r.status === 'running') ours().filter((x) => x.status === 'running').forEach((x) => (x.status = 'abandoned'));
+      const last = unfinished();
+      if (last?.status === 'running') ours().filter((x) => x.status === 'running').forEach((x) => (x.status = 'abandoned'));
       return last;
     },
+    unfinished: async () => unfinished(),
     running: async () => {
       const r = ours().findLast((x) => x.status === 'running');
       return r ? { host: 'memory', pid: 0, script: r.script } : undefined;

@@ -8,9 +8,13 @@
  *   run      open the migration connection, take the run lock (bounded wait, logged)
  *              -> the version again, under the lock (another process may have moved it; a
  *                 control policy may put an uncontrolled database under version control here)
+ *              -> the schema gate (schema-gate.ts, where the repository has expected schemas):
+ *                 the database is exactly its version's schema, or a partial state of the first
+ *                 step that the step finishes; anything else refuses the run, nothing written
  *              -> the checks' `before`: under the lock, after the version is read, before the
  *                 first step; a check that throws refuses the run and nothing is written
- *              -> walk: per step (step.ts) [begin] script -> compare-and-set bump + journal -> [commit]
+ *              -> walk: per step (step.ts) [begin] script -> its schema checked -> compare-and-set
+ *                 bump + journal -> [commit]
  *              -> the checks' `after`: after the last step
  *            release in finally; an unlock failure after an error keeps the first error and logs the second
  *
@@ -30,6 +34,10 @@ import { interrupted, type RunGuard } from './guard.js';
 import { checkDirection, type MigrateResult, type Plan, type StepEvent, type StepResult } from './plan.js';
 import { planSteps, scriptFor, type PlannedStep, type Repository } from './repository.js';
 import { inTransaction, withRunLock, type Locked } from './run-lock.js';
+import { examineAt, gate, verifyStep } from './schema-gate.js';
+import { expectedSchemas } from './schemas.js';
+import { tableOfFact, type Catalog } from './catalog/catalog.js';
+import type { Examination } from './catalog/examine.js';
 import { pad, runStep } from './step.js';
 import type { Logger } from './script/contract.js';
 import type { VersionState } from './storage.js';
@@ -49,6 +57,19 @@ export interface MigratorOptions {
   readonly onStep?: (e: StepEvent) => void;
   /** Which steps need TypeORM (module scripts get a QueryRunner); default: none. */
   readonly needsTypeorm?: (steps: readonly PlannedStep[]) => boolean;
+  /** The command that prints the full schema report, named in a refusal (`heat-manage db_check`). */
+  readonly reportCommand?: string;
+}
+
+/** Migrator.examine's answer. */
+export interface SchemaExamination {
+  readonly version: VersionState;
+  /** Under version control: where the schema stands against its version. */
+  readonly examination?: Examination;
+  /** Not under version control: the tables there are (the version table aside)... */
+  readonly tables?: readonly string[];
+  /** ...and the versions whose expected schema they are exactly. */
+  readonly matching?: readonly number[];
 }
 
 /** A database not under version control for this repository, as a control policy sees it (under the lock, in a write transaction). */
@@ -161,6 +182,12 @@ export class Migrator {
     return this.withLock(async ({ c, guard }) => {
       const version = await this.lockedVersion(c, request.control);
       if (version > this.repo.latest) throw this.newer(version);
+      // Before anything is written: the schema must be the version's, or a state the first step finishes.
+      const first = version === plan.from ? plan.steps[0] : plan.direction === 'upgrade' && version < plan.target ? planSteps(this.repo, version, version + 1, c.dialect)[0] : undefined;
+      if (plan.direction === 'upgrade' && first && first.from === version) {
+        const ours = await c.storage.journal.unfinished();
+        await gate(this.repo, c, version, first, { logger: this.o.logger, reportCommand: this.o.reportCommand, interruptedByUs: ours?.from === version && ours.direction === 'upgrade' });
+      }
       // Under the lock, after the version is read, before the first step: a check may refuse here.
       for (const check of checks) await check.before?.(c, { version, plan });
       const result = await this.walk(c, guard, version, plan);
@@ -168,6 +195,30 @@ export class Migrator {
       for (const check of checks) await check.after?.(c, result);
       return result;
     }, plan.typeorm);
+  }
+
+  /**
+   * Where the database stands against the expected schema of its recorded version (docs/CATALOG.md),
+   * on a short-lived read-only connection, without the lock: the schema report (`heat-manage
+   * db_check`) and the run's gate are the same check (schema-gate.ts).
+   */
+  async examine(): Promise<SchemaExamination> {
+    const c = await this.o.backend.open({ readOnly: true });
+    try {
+      const version = await c.storage.version.read();
+      const { catalog, query } = c.inspect;
+      if (!catalog || !query) return { version };
+      if (typeof version === 'number') return { version, examination: await examineAt(this.repo, { dialect: c.dialect, query }, version) };
+      // Not under version control: which version's schema is it exactly (the version table aside), if any?
+      const { versionTable } = this.repo.config;
+      const app = (x: Catalog) => x.filter((f) => tableOfFact(c.dialect, f) !== versionTable);
+      const live = app(await catalog());
+      const schemas = expectedSchemas(this.repo);
+      const tables = live.tables().filter((t) => t !== '');
+      return { version, tables, matching: tables.length ? schemas.versions(c.dialect).filter((v) => app(schemas.get(c.dialect, v)!).equals(live)) : [] };
+    } finally {
+      await c.close();
+    }
   }
 
   /** `version_control`: puts the database under version control at `version`. */
@@ -299,7 +350,14 @@ export class Migrator {
         const stop = guard.stopReason;
         if (stop) throw interrupted(this.o.logger, stop, `before step ${pad(step.from)} -> ${pad(step.to)}; the next run continues from ${pad(step.from)}`);
         c.lock.assertHeld();
-        const outcome = await runStep(c, step, resumeFrom === step.from, { guard, logger: this.o.logger, signal: this.o.signal, onStep: this.o.onStep });
+        const outcome = await runStep(c, step, resumeFrom === step.from, {
+          guard,
+          logger: this.o.logger,
+          signal: this.o.signal,
+          onStep: this.o.onStep,
+          expected: (v) => expectedSchemas(this.repo).get(c.dialect, v),
+          verify: () => verifyStep(this.repo, c, step),
+        });
         if (outcome === 'skipped') {
           replan = true;
           break;

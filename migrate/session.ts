@@ -43,6 +43,8 @@ export interface SessionOptions {
   hooks?: EngineHooks;
   /** Ends waits inside the driver (SQLite's write lock) when aborted. */
   signal?: AbortSignal;
+  /** Only reads will follow (SQLite: opened read-only, never created). */
+  readOnly?: boolean;
 }
 
 /** Socket-level failures (any driver): connecting may be retried; during a statement the connection is lost. */
@@ -113,7 +115,7 @@ function statementError(e: unknown, sql: string, params: readonly unknown[], a: 
 export async function openSession(target: string | ParsedUrl, opts: SessionOptions = {}): Promise<Session> {
   const url = typeof target === 'string' ? parseUrl(target) : target;
   const adapter = await createAdapter(url.dialect);
-  const co = { busyTimeoutMs: opts.busyTimeoutMs, applicationName: opts.applicationName, defaultUser: opts.hooks?.user, logger: opts.logger, signal: opts.signal };
+  const co = { busyTimeoutMs: opts.busyTimeoutMs, applicationName: opts.applicationName, defaultUser: opts.hooks?.user, logger: opts.logger, signal: opts.signal, readOnly: opts.readOnly };
   let raw: RawQuery;
   let close: () => Promise<void>;
   let queryRunner: QueryRunner | undefined;

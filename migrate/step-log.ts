@@ -52,15 +52,16 @@ export class StepLog implements StepJournal {
   async resume(): Promise<Interrupted | null> {
     await this.q.query(this.a.logTableDdl(LOG_TABLE, COLUMNS));
     if (this.a.transactionalDdl) return null; // a failed step was rolled back: nothing to resume
-    const last = await this.last();
+    const last = await this.unfinished();
     if (last?.status === 'running') {
       await this.q.execute(`UPDATE ${LOG_TABLE} SET status = 'abandoned' WHERE repository_id = ? AND version_table = ? AND status = 'running'`, [...this.repo]);
     }
     return last;
   }
 
-  /** The last attempt for this repository, if it did not finish. */
-  private async last(): Promise<Interrupted | null> {
+  /** The last attempt for this repository, if it did not finish (read only; none before the journal exists). */
+  async unfinished(): Promise<Interrupted | null> {
+    if (this.a.transactionalDdl || !(await this.a.tableExists(this.q, LOG_TABLE))) return null;
     const [r] = await this.q.query(
       `SELECT version_from, version_to, direction, script, status, started_at, host, pid, error FROM ${LOG_TABLE}
         WHERE repository_id = ? AND version_table = ? ORDER BY id DESC LIMIT 1`,

@@ -8,6 +8,7 @@
  *
  * and what a failed step throws (stopped, a lock wait that timed out, or the script's error).
  */
+import type { Catalog } from './catalog/catalog.js';
 import type { MigrationConnection } from './connection.js';
 import { InterruptedError, LockWaitTimeoutError, StepError, describe } from './errors.js';
 import { interrupted, type RunGuard } from './guard.js';
@@ -28,6 +29,10 @@ export interface StepContext {
   /** Passed to the script: once aborted, its next statement throws. */
   readonly signal?: AbortSignal;
   readonly onStep?: (e: StepEvent) => void;
+  /** The repository's expected schemas, for the script (migrate_engine.expected). */
+  readonly expected?: (version: number) => Catalog | undefined;
+  /** Checks the script's result before the version bump (schema-gate.ts verifyStep). */
+  readonly verify?: () => Promise<void>;
 }
 
 export async function runStep(c: MigrationConnection, step: PlannedStep, resumed: boolean, x: StepContext): Promise<StepOutcome> {
@@ -60,7 +65,8 @@ export async function runStep(c: MigrationConnection, step: PlannedStep, resumed
         start();
         await journal.start(rec);
       }
-      await c.runScript(step, { resumed: resumed && !transactional, signal, onProgress, verify: transactional });
+      await c.runScript(step, { resumed: resumed && !transactional, signal, onProgress, verify: transactional, expected: x.expected });
+      await x.verify?.();
       c.lock.assertHeld();
       await journal.done(rec);
       if (inTransaction) await c.commit();

@@ -54,6 +54,8 @@ export interface StepJournal {
    * `running` by a dead process as `abandoned` (we hold the lock: nobody else runs them).
    */
   resume(): Promise<Interrupted | null>;
+  /** What `resume` would return, without writing anything (null where DDL is transactional, or with no journal yet). */
+  unfinished(): Promise<Interrupted | null>;
   /** Who runs a step right now, if anybody says so (for the waiting line). */
   running(): Promise<{ host: string; pid: number; script: string } | undefined>;
   /** A step begins. */

@@ -8,12 +8,14 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
 const COPY = /(^migrate\.cfg$|^README$|\.sql$|\.tmpl$)/;
+/** A repository's expected schemas (docs/CATALOG.md): schema/<dialect>/NNN.tsv. */
+const SCHEMA = /[/\\]schema[/\\](mysql|postgresql|sqlite)[/\\]\d+\.tsv$/;
 
 function walk(dir) {
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
     if (statSync(p).isDirectory()) walk(p);
-    else if (COPY.test(name)) {
+    else if (COPY.test(name) || SCHEMA.test(p)) {
       const out = join(dist, relative(root, p));
       mkdirSync(dirname(out), { recursive: true });
       copyFileSync(p, out);

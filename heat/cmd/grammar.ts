@@ -35,7 +35,7 @@ export interface PositionalSpec {
 }
 
 /** The commands that need no TypeORM (bare drivers: fast start-up). */
-export type MigrationCommand = 'db_sync' | 'db_version';
+export type MigrationCommand = 'db_sync' | 'db_version' | 'db_check';
 /** The management commands (TypeORM, loaded when one runs). */
 export type ManagementCommand = 'purge_deleted' | 'update_params' | 'resource_data_list' | 'service';
 export type CommandName = MigrationCommand | ManagementCommand;
@@ -72,9 +72,17 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'db_sync',
     help: 'Sync the database up to the most recent version (or to VERSION).',
     options: [],
-    positionals: [{ name: 'version', metavar: 'VERSION', optional: true, help: 'Target schema version (default: the latest)' }]
+    positionals: [{ name: 'version', metavar: 'VERSION', optional: true, help: 'Target schema version (default: the latest)' }],
   },
   { name: 'db_version', help: "Print the database's current migration level.", options: [], positionals: [] },
+  {
+    name: 'db_check',
+    help: "Compare the database's schema with the exact schema of its recorded version.",
+    description:
+      'Reads the schema from the database catalog (tables, columns with their types, nullability and defaults, indexes, foreign keys with their rules, MySQL engine and collation) and compares it with the exact schema of the version migrate_version records. Prints "schema matches version N" (exit 0), or every difference and, when they are the unfinished work of the next step, that db_sync will finish it (exit 1). Writes nothing; needs no privilege beyond reading the catalog. The tool\'s own migrate_* tables are ignored.',
+    options: [{ long: 'json', dest: 'json', kind: 'boolean', help: 'Print the report as one JSON document (for tools).' }],
+    positionals: [],
+  },
   {
     name: 'purge_deleted',
     help: 'Purge deleted database records older than AGE.',

@@ -84,6 +84,14 @@ const dbSync: Runner = async (r) => {
   return 0;
 };
 
+const dbCheck: Runner = async (r) => {
+  const { db, opts } = await migrationOptions(r);
+  const { schemaReport } = await import('./check-report.js');
+  const report = schemaReport(await db.dbCheck(opts), !!r.p.options.json);
+  r.io.out(report.text);
+  return report.exitCode;
+};
+
 const dbVersion: Runner = async (r) => {
   const { db, opts } = await migrationOptions(r);
   r.io.out(`${await db.dbVersion(opts)}\n`);
@@ -100,6 +108,7 @@ const management =
 const RUNNERS: Record<CommandName, Runner> = {
   db_sync: dbSync,
   db_version: dbVersion,
+  db_check: dbCheck,
   purge_deleted: management('purge_deleted'),
   update_params: management('update_params'),
   resource_data_list: management('resource_data_list'),

@@ -6,6 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { ConnectionError, InterruptedError, MigrateError, UsageError, describe } from '../../migrate/errors.js';
 import { loadRepository, type Repository } from '../../migrate/repository.js';
+import * as api from '../../migrate/api.js';
 import * as oslo from '../../migrate/oslo.js';
 import type { MigrateResult, RunOptions } from '../../migrate/api.js';
 import type { Logger } from '../../migrate/script/contract.js';
@@ -119,6 +120,7 @@ function runOptions(o: DbOptions): oslo.SyncOptions {
     hooks: o.hooks,
     lockWaitTimeoutMs: o.lockWaitTimeoutMs,
     signal: o.signal,
+    reportCommand: 'heat-manage db_check',
   };
 }
 
@@ -129,6 +131,11 @@ export async function dbSync(o: DbOptions, version?: string): Promise<MigrateRes
   return withRetries(o, () =>
     oslo.dbSync(o.url, repo, target, { ...runOptions(o), refuseLower: 'Cannot migrate to lower schema version.' }),
   );
+}
+
+/** `heat-manage db_check`: where the database stands against its recorded version's exact schema; writes nothing. */
+export async function dbCheck(o: DbOptions): ReturnType<typeof api.examine> {
+  return withRetries(o, () => api.examine(o.url, repository(), runOptions(o)));
 }
 
 /** `heat-manage db_version` (stamps an empty database at 27, as oslo.db does). */

@@ -49,6 +49,8 @@ export interface ConnectOptions {
   readonly logger?: Logger;
   /** Ends waits the driver does itself (SQLite's write lock) when aborted. */
   readonly signal?: AbortSignal;
+  /** Only reads will follow: SQLite opens the file read-only and never creates it (a missing file is an error). */
+  readonly readOnly?: boolean;
 }
 
 /**

@@ -27,8 +27,9 @@ export function busyWait(u: ParsedUrl, o: ConnectOptions): BusyWait {
   return { timeoutMs, file: u.database ?? ':memory:', logger: o.logger, signal: o.signal };
 }
 
-export async function openSqlite(file: string): Promise<Database> {
+export async function openSqlite(file: string, readOnly = false): Promise<Database> {
   const Sqlite = (await import('better-sqlite3')).default;
+  if (readOnly && file !== ':memory:') return new Sqlite(file, { timeout: BUSY_SLICE_MS, readonly: true, fileMustExist: true });
   return new Sqlite(file, { timeout: BUSY_SLICE_MS });
 }
 

@@ -41,7 +41,7 @@ export class SqliteAdapter implements DialectAdapter {
 
   async connect(u: ParsedUrl, o: ConnectOptions) {
     this.wait = busyWait(u, o);
-    const db = await openSqlite(this.wait.file);
+    const db = await openSqlite(this.wait.file, o.readOnly);
     return { raw: this.wrap(db), close: async () => void db.close() };
   }
 

@@ -14,6 +14,10 @@
  * script there should be written so that running it again after an interruption converges.
  */
 import type { QueryRunner, Table, TableColumn, TableForeignKey, TableIndex, TableUnique } from 'typeorm';
+import type { Catalog } from '../catalog/catalog.js';
+import type { Difference } from '../catalog/diff.js';
+
+export type { Catalog, Difference };
 
 /** The dialect name used for script selection (`NNN_desc_<dialect>_upgrade.sql`). */
 export type DialectName = 'mysql' | 'postgresql' | 'sqlite';
@@ -89,6 +93,15 @@ export interface MigrateEngine {
    * run longer than about a second) or periodic JSON events off one. Does nothing in preview.
    */
   progress(done: number, total?: number): void;
+  /**
+   * The live schema now, read from the backend's catalog (docs/CATALOG.md): all tables, or only
+   * `tables`. Reading it is not one of the script's statements. A step that may find part of its
+   * work done (an interrupted run of this tool or of another) asks it what is there:
+   * `(await migrate_engine.schema(['resource'])).hasColumn('resource', 'uuid')`.
+   */
+  schema(tables?: readonly string[]): Promise<Catalog>;
+  /** The repository's expected schema of a version on this backend (docs/CATALOG.md), if it has one. */
+  expected(version: number): Catalog | undefined;
   /** True when the engine only collects SQL (`--preview_sql`): `query` then records, not runs. */
   readonly preview: boolean;
   /** TypeORM's schema classes, so that scripts need no import. */
@@ -103,4 +116,36 @@ export interface MigrateEngine {
 export interface ScriptModule {
   upgrade?: (migrate_engine: MigrateEngine) => Promise<void> | void;
   downgrade?: (migrate_engine: MigrateEngine) => Promise<void> | void;
+  /**
+   * Where a database stands that is not exactly the schema of the step's `from` version (a run of
+   * this step, by this tool or another, stopped part way): called before the step's first write
+   * when the repository has expected schemas (docs/CATALOG.md), and by schema checks (`db_check`).
+   * Return `partial` only for a state `upgrade` finishes exactly; `refuse` for a state of this step
+   * it cannot finish because data it needs is gone; `unknown` for anything else. It must not write.
+   */
+  assess?: (state: StepState) => Promise<Assessment> | Assessment;
 }
+
+/** What `assess` is given: the live schema, the expected ones around the step, and a read-only query. */
+export interface StepState {
+  readonly dialect: DialectName;
+  readonly from: number;
+  readonly to: number;
+  readonly live: Catalog;
+  /** The expected schema of `from`. */
+  readonly before: Catalog;
+  /** The expected schema of `to`, when the repository has it. */
+  readonly after?: Catalog;
+  /** How `live` differs from `before`. */
+  readonly differences: readonly Difference[];
+  /** Reads rows (SELECT only; anything else throws). */
+  query(sql: string, params?: readonly unknown[]): Promise<Row[]>;
+}
+
+export type Assessment =
+  /** A state this step finishes: `summary` says how far it got ("resource.uuid added, ids not yet renumbered"). */
+  | { readonly state: 'partial'; readonly summary: string }
+  /** A state of this step it cannot finish (the data it needs is gone): `reason` says which and what to do. */
+  | { readonly state: 'refuse'; readonly reason: string }
+  /** Not a state of this step. */
+  | { readonly state: 'unknown'; readonly note?: string };

@@ -3,7 +3,7 @@
  * records them in preview mode, and exposes TypeORM's schema classes.
  */
 import type { QueryRunner } from 'typeorm';
-import type { DialectName, LargeTextRow, Logger, MigrateEngine, Row } from './contract.js';
+import type { Catalog, DialectName, LargeTextRow, Logger, MigrateEngine, Row } from './contract.js';
 import type { DialectAdapter, Queryable } from '../dialect/contract.js';
 
 export interface EngineOptions {
@@ -23,6 +23,8 @@ export interface EngineOptions {
   readonly signal?: AbortSignal;
   /** Receives the script's `progress(done, total)` calls. */
   readonly onProgress?: (done: number, total?: number) => void;
+  /** The repository's expected schemas (migrate_engine.expected). */
+  readonly expected?: (version: number) => Catalog | undefined;
 }
 
 const READ = /^\s*(SELECT|WITH|SHOW|PRAGMA\s+\w+\s*(\(|$)|EXPLAIN|DESC)/i;
@@ -91,6 +93,8 @@ export async function makeEngine(o: EngineOptions): Promise<MigrateEngine> {
     progress: (done, total) => {
       if (!o.preview) o.onProgress?.(done, total);
     },
+    schema: async (tables) => (await import('../catalog/introspect.js')).introspect(o.session, tables),
+    expected: (version) => o.expected?.(version),
     query: (sql, params = []) => counted<Row[]>(sql, () => o.session.query(sql, params), []),
     execute: (sql, params = []) => counted<number>(sql, () => o.session.execute(sql, params), 0),
     writeLargeText: async (row, value) => {

@@ -28,7 +28,11 @@ export async function loadModule(file: ScriptFile): Promise<ScriptModule> {
   const def = mod.default as Record<string, unknown> | undefined;
   const pick = (name: string) =>
     typeof mod[name] === 'function' ? mod[name] : def && typeof def[name] === 'function' ? def[name] : undefined;
-  return { upgrade: pick('upgrade') as ScriptModule['upgrade'], downgrade: pick('downgrade') as ScriptModule['downgrade'] };
+  return {
+    upgrade: pick('upgrade') as ScriptModule['upgrade'],
+    downgrade: pick('downgrade') as ScriptModule['downgrade'],
+    assess: pick('assess') as ScriptModule['assess'],
+  };
 }
 
 /** Runs a module script's upgrade or downgrade. */

@@ -32,9 +32,8 @@ export async function upgrade(migrate_engine: MigrateEngine): Promise<void> {
   }
   if (e.dialect === 'sqlite') {
     await e.query('ALTER TABLE raw_template ADD COLUMN environment TEXT');
-    await e.query(
-      'ALTER TABLE raw_template ADD COLUMN predecessor INTEGER CONSTRAINT predecessor_fkey_ref REFERENCES raw_template (id)',
-    );
+    // Unnamed, as real Heat's SQLite rebuild leaves it (its name is lost there; 064 drops it again).
+    await e.query('ALTER TABLE raw_template ADD COLUMN predecessor INTEGER REFERENCES raw_template (id)');
   } else if (!hasColumn(s, 'raw_template', 'environment')) {
     await e.query(
       `ALTER TABLE raw_template ADD COLUMN environment ${t.longtext}, ADD COLUMN predecessor ${t.integer}, ` +

@@ -38,8 +38,12 @@ const CONCURRENCY = Number(process.env.HEAT_CRASH_CONCURRENCY ?? 3);
 /** Steps whose scripts change data (their last statement matters most). */
 const DATA_STEPS = new Set([29, 32, 34, 35, 37, 41, 43, 45, 47, 52, 56, 57, 63, 65]);
 
-/** Engine statements (version table, step log, lock, transactions) are not the script's. */
-const ENGINE_SQL = /migrate_|^\s*(START TRANSACTION|BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|SELECT (GET|RELEASE)_LOCK)/i;
+/**
+ * Engine statements (version table, step log, lock, transactions, and the schema catalog reads of
+ * the run's checks: migrate/dialect/*-catalog.ts) are not the script's.
+ */
+const ENGINE_SQL =
+  /migrate_|^\s*(START TRANSACTION|BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|SELECT (GET|RELEASE)_LOCK)|information_schema\.|\bpg_(attribute|constraint|index|class)\b|^\s*PRAGMA (table_info|index_list|index_info|foreign_key_list)\(|FROM sqlite_master WHERE type = 'table'|^\s*SHOW CREATE TABLE/i;
 
 /** A database at version `at` (seeded at 28 when `at` >= 28). */
 async function prepared(at: number, dialect: TestDialect = 'mysql'): Promise<TestDatabase> {

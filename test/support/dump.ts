@@ -24,7 +24,7 @@ export function cell(v: Cell): string {
 }
 
 /** Python's sort of tuples of str/int: element by element, strings by code point. */
-function compareKeys(a: readonly (string | number)[], b: readonly (string | number)[]): number {
+export function compareKeys(a: readonly (string | number)[], b: readonly (string | number)[]): number {
   for (let i = 0; i < Math.min(a.length, b.length); i++) {
     const x = a[i]!;
     const y = b[i]!;
@@ -35,7 +35,7 @@ function compareKeys(a: readonly (string | number)[], b: readonly (string | numb
   return a.length - b.length;
 }
 
-function codePointCompare(a: string, b: string): number {
+export function codePointCompare(a: string, b: string): number {
   const xa = Array.from(a);
   const xb = Array.from(b);
   for (let i = 0; i < Math.min(xa.length, xb.length); i++) {
