@@ -37,7 +37,7 @@ def connect(dialect, db=None, autocommit=True):
 
 
 def create_db(dialect, prefix='hh'):
-    name = '%s_%d_%s' % (prefix, os.getpid(), secrets.token_hex(4))
+    name = '%s_%07d_%s' % (prefix, os.getpid(), secrets.token_hex(4))  # fixed length: see heat_run.py
     if dialect == 'sqlite':
         os.makedirs(SQLITE_DIR, exist_ok=True)
         path = os.path.join(SQLITE_DIR, name + '.sqlite')
@@ -55,7 +55,7 @@ def create_db(dialect, prefix='hh'):
 
 def clone_pg(template, prefix='hh'):
     """A PostgreSQL copy of `template` (no session may be connected to it)."""
-    name = '%s_%d_%s' % (prefix, os.getpid(), secrets.token_hex(4))
+    name = '%s_%07d_%s' % (prefix, os.getpid(), secrets.token_hex(4))
     c = connect('postgresql')
     try:
         with c.cursor() as cur:

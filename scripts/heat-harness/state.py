@@ -4,6 +4,7 @@
                                         the rows of ../shared/heat-schema/dumpers/ (same queries, same
                                         cells), sorted by code point
     rows(dialect, conn)              -> text: the canonical rows (format below)
+    snapshot(dialect, conn)          -> catalog facts + canonical rows (`state.py DIALECT DB` prints it)
 
 Both leave out the engine's own tables (`migrate_*` other than `migrate_version`).
 
@@ -17,7 +18,8 @@ suite checks that):
   every line after the header sorted by code point. A cell is `\\N` for NULL; binary values
   (MySQL *blob/*binary, PostgreSQL bytea, SQLite blob values) are `\\x` + lower-case hex; every other
   value is the text the database itself gives for it (MySQL CAST(c AS CHAR), PostgreSQL c::text,
-  SQLite CAST(c AS TEXT)) with `\\` `\\t` `\\n` `\\r` escaped as `\\\\` `\\t` `\\n` `\\r`.
+  SQLite CAST(c AS TEXT)) with `\\` `\\t` `\\n` `\\r` escaped as `\\\\` `\\t` `\\n` `\\r`, and the address in
+  `<function uuid4 at 0x...>` (035/057's transient back-fill) written as ADDRESS.
   `migrate_version.repository_path` (machine-specific) is left out.
 """
 import re
@@ -30,9 +32,16 @@ def cell(v):
     return str(v).replace('\\', '\\\\').replace('\t', '\\t').replace('\n', '\\n')
 
 
+# 035 and 057 back-fill every row with the repr of Python's uuid4 function (MIGRATIONS.md §2.3),
+# which holds a memory address that changes from run to run; the step overwrites it. The address is
+# left out of the canonical text.
+UUID4_REPR = re.compile(r'<function uuid4 at 0x[0-9a-f]+>')
+
+
 def row_cell(v):
     if v is None:
         return '\\N'
+    v = UUID4_REPR.sub('<function uuid4 at ADDRESS>', v)
     return v.replace('\\', '\\\\').replace('\t', '\\t').replace('\n', '\\n').replace('\r', '\\r')
 
 
@@ -254,3 +263,20 @@ def rows(dialect, conn):
             last, called = _q(conn, 'SELECT last_value, is_called FROM "%s"' % s)[0]
             lines.append('sequence\t%s\t%d\t%s' % (s, last, 'true' if called else 'false'))
     return '#rows\tv1\t%s\n' % dialect + ''.join(l + '\n' for l in sorted(lines))
+
+
+def snapshot(dialect, conn):
+    """What a database is, as one text: its catalog facts (no header) followed by its canonical rows.
+    test/support/heat-takeover.ts `snapshot` writes the same text."""
+    return catalog(dialect, conn, 0).split('\n', 1)[1] + rows(dialect, conn)
+
+
+if __name__ == '__main__':
+    # usage: state.py DIALECT DB     prints snapshot() of database DB (a file for sqlite)
+    import sys
+    from dbs import connect
+    c = connect(sys.argv[1], sys.argv[2])
+    try:
+        sys.stdout.write(snapshot(sys.argv[1], c))
+    finally:
+        c.close()
