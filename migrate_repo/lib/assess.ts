@@ -95,3 +95,13 @@ export async function count(s: Pick<StepState, 'query'>, sql: string, params: re
   const v = rows[0] ? Object.values(rows[0])[0] : 0;
   return Number(v ?? 0);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Helpers shared by several steps' assess/upgrade go below, in the section of the steps that first
+// needed them (sections keep parallel work mergeable; move a helper up when it settles).
+
+// --- steps 035..043
+
+// --- steps 044..056
+
+// --- steps 057..071
