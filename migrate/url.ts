@@ -38,7 +38,12 @@ const DIALECTS: Record<string, DialectName> = {
 
 /** Query parameters honoured per dialect. */
 const KNOWN_PARAMS: Record<DialectName, readonly string[]> = {
-  mysql: ['charset', 'unix_socket', 'connect_timeout', 'ssl', 'ssl_ca', 'ssl_cert', 'ssl_key'],
+  mysql: [
+    'charset', 'unix_socket', 'connect_timeout', 'bind_address',
+    'ssl', 'ssl_ca', 'ssl_capath', 'ssl_cert', 'ssl_key', 'ssl_key_password', 'ssl_cipher', 'ssl_verify_cert', 'ssl_verify_identity',
+    // A MySQL option file (TripleO): dialect/mysql-option-file.ts.
+    'read_default_file', 'read_default_group',
+  ],
   postgresql: ['connect_timeout', 'sslmode', 'sslrootcert', 'host', 'application_name'],
   sqlite: ['timeout'],
 };

@@ -78,13 +78,14 @@ async function options(adapter: DialectAdapter, url: ParsedUrl, o: HeatDbOptions
   const common = { entities, logging: o.logSql ? (['query'] as const) : false, logger: ormLogger(o.logger) } as const;
   const base = adapter.typeormOptions(url, { applicationName: 'heat-manage', defaultUser: o.defaultUser });
   if (base.type === 'mysql') {
-    const charset = url.query.charset;
+    // The adapter's charset: the URL's, or its option file's default-character-set; utf8 = UTF8_GENERAL_CI.
+    const charset = base.charset;
     return {
       ...base,
       ...common,
       // Heat's columns are utf8mb3; the connection speaks utf8mb4 so nothing is replaced by '?'
       // on the way (we write non-BMP characters as JSON escapes, see update_params).
-      charset: charset && charset.toLowerCase() !== 'utf8' ? charset.toUpperCase() : 'UTF8MB4_GENERAL_CI',
+      charset: charset && charset !== 'UTF8_GENERAL_CI' ? charset : 'UTF8MB4_GENERAL_CI',
       timezone: 'Z',
       poolSize: o.poolSize ?? 2,
     };

@@ -1,29 +1,89 @@
 /**
  * MySQL / MariaDB driver settings (mysql2): the connection options a URL gives (host or socket,
- * charset, connect timeout, TLS files), for the bare driver and for TypeORM, and the driver's
+ * charset, connect timeout, TLS, bind address; after its MySQL option file, mysql-option-file.ts,
+ * read here at the connection's edge), the same for the bare driver and for TypeORM, and the driver's
  * results reduced to RawResult, what its errors mean (classifyMysql), and the message for a statement
  * over max_allowed_packet. Used by the adapter (mysql.ts) only.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { connect as netConnect } from 'node:net';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import type { Row } from '../script/contract.js';
 import type { ParsedUrl } from '../url.js';
 import { connectTimeoutMs, driverError } from './helpers.js';
 import type { ErrorKind, RawQuery } from './contract.js';
+import { applyOptionFile, type OptionFileIo } from './mysql-option-file.js';
 
-/** MySQLdb/PyMySQL-style ssl parameters: ssl_ca, ssl_cert, ssl_key (files), or ssl=true. */
-function ssl(u: ParsedUrl) {
-  const q = u.query;
-  if (!q.ssl_ca && !q.ssl_cert && !q.ssl_key && !/^(1|true|yes|on)$/i.test(q.ssl ?? '')) return undefined;
-  const read = (f?: string) => (f ? readFileSync(f, 'utf8') : undefined);
-  return { ca: read(q.ssl_ca), cert: read(q.ssl_cert), key: read(q.ssl_key), rejectUnauthorized: !!q.ssl_ca };
+const TRUE = /^(1|true|yes|on)$/i;
+/** A boolean URL parameter: a bare `&name` (openstack-helm's `&ssl_verify_cert`) is on. */
+const flag = (v: string | undefined): boolean | undefined => (v === undefined ? undefined : v === '' || TRUE.test(v));
+
+/** The option file's I/O: the real file system (the connection's edge). */
+const nodeIo: OptionFileIo = {
+  readFile: (p) => readFileSync(p, 'utf8'),
+  listDir: (p) => readdirSync(p),
+  get homeDir() {
+    return homedir();
+  },
+};
+
+/** The PEM certificates of a CA directory (ssl-capath / ssl_capath: OpenSSL's hashed links or plain files). */
+function caDir(dir: string): string[] {
+  return readdirSync(dir)
+    .map((n) => join(dir, n))
+    .filter((f) => statSync(f).isFile())
+    .map((f) => readFileSync(f, 'utf8'))
+    .filter((t) => t.includes('-----BEGIN CERTIFICATE-----'));
 }
 
-function options(u: ParsedUrl) {
-  const charset = u.query.charset;
+/**
+ * TLS from the URL (after its option file): PyMySQL/MySQLdb's ssl_ca, ssl_capath, ssl_cert,
+ * ssl_key (files), ssl_key_password, ssl_cipher; ssl=true; ssl_verify_cert (PyMySQL, openstack-helm)
+ * and ssl_verify_identity. Any of them turns TLS on; TLS that cannot be set up fails the connection
+ * (mysql2 never falls back to plain text). The server certificate is checked when a CA is given or
+ * ssl_verify_cert says so (ssl_verify_cert=false turns the check off); its name when
+ * ssl_verify_identity (or the option file's ssl-verify-server-cert) says so.
+ */
+function ssl(u: ParsedUrl) {
+  const q = u.query;
+  const verifyCert = flag(q.ssl_verify_cert);
+  const verifyIdentity = flag(q.ssl_verify_identity);
+  const files = q.ssl_ca || q.ssl_capath || q.ssl_cert || q.ssl_key;
+  if (!files && !TRUE.test(q.ssl ?? '') && !verifyCert && !verifyIdentity) return undefined;
+  const read = (f?: string) => (f ? readFileSync(f, 'utf8') : undefined);
+  const cas = [...(q.ssl_ca ? [read(q.ssl_ca)!] : []), ...(q.ssl_capath ? caDir(q.ssl_capath) : [])];
+  const rejectUnauthorized = verifyCert ?? cas.length > 0;
   return {
-    host: u.query.unix_socket ? undefined : (u.host ?? 'localhost'),
+    ca: cas.length ? cas : undefined,
+    cert: read(q.ssl_cert),
+    key: read(q.ssl_key),
+    passphrase: q.ssl_key_password || undefined,
+    ciphers: q.ssl_cipher || undefined,
+    rejectUnauthorized,
+    verifyIdentity: rejectUnauthorized && !!verifyIdentity,
+  };
+}
+
+/** bind-address (PyMySQL's bind_address): the local address the TCP connection leaves from. */
+function boundStream(host: string, port: number, localAddress: string) {
+  return () => {
+    const s = netConnect({ host, port, localAddress });
+    s.setNoDelay(true);
+    s.setKeepAlive(true);
+    return s;
+  };
+}
+
+function options(url: ParsedUrl) {
+  const u = applyOptionFile(url, nodeIo);
+  const charset = u.query.charset;
+  const host = u.query.unix_socket ? undefined : (u.host ?? 'localhost');
+  const port = u.port ?? 3306;
+  return {
+    host,
     socketPath: u.query.unix_socket,
-    port: u.port ?? 3306,
+    port,
     user: u.username ?? 'root',
     password: u.password ?? '',
     database: u.database,
@@ -31,6 +91,7 @@ function options(u: ParsedUrl) {
     charset: charset ? (charset.toLowerCase() === 'utf8' ? 'UTF8_GENERAL_CI' : charset.toUpperCase()) : undefined,
     connectTimeout: connectTimeoutMs(u),
     ssl: ssl(u),
+    ...(host && u.query.bind_address ? { stream: boundStream(host, port, u.query.bind_address) } : {}),
     // Exact values: DATETIME as text, BIGINT/DECIMAL as strings.
     dateStrings: true,
     supportBigNumbers: true,
@@ -49,8 +110,9 @@ export async function connectMysql(u: ParsedUrl) {
 }
 
 export function mysqlTypeormOptions(u: ParsedUrl) {
-  const { user, ...m } = options(u);
-  return { type: 'mysql' as const, ...m, username: user, extra: { enableKeepAlive: true }, poolSize: 1 };
+  const { user, stream, ...m } = options(u);
+  // TypeORM passes `extra` to mysql2 as it is (the bound socket of bind-address goes there).
+  return { type: 'mysql' as const, ...m, username: user, extra: { enableKeepAlive: true, ...(stream ? { stream } : {}) }, poolSize: 1 };
 }
 
 export function wrapMysql(conn: unknown): RawQuery {

@@ -421,6 +421,70 @@ describe('fault matrix: a TLS-enabled MariaDB on IPv4 and IPv6 (private server)'
     assert.equal(await tables(db), 0);
   });
 
+  // MySQL option files in the URL (TripleO: ?read_default_file=/etc/my.cnf.d/tripleo.cnf&read_default_group=tripleo)
+  let cnfN = 0;
+  const cnf = (text: string, name = `opt${++cnfN}.cnf`): string => {
+    const f = join(dir, name);
+    writeFileSync(f, text);
+    return f;
+  };
+  const tripleo = (user: string, db: string, file: string, extra = '') =>
+    `mysql+pymysql://${user}:${PASSWORD}@127.0.0.1:${spare.server.port}/${db}?read_default_file=${file}&read_default_group=tripleo${extra}`;
+
+  test("O1 TripleO's read_default_file carrying the CA: a REQUIRE SSL user gets in over TLS (db_sync and service list)", async () => {
+    const db = await newDb();
+    const user = await tlsUser(db, 'SSL');
+    const file = cnf(`[client]\n# TLS only in the group below\n[tripleo]\nbind-address=127.0.0.1\nssl=1\nssl-ca=${certs.ca}\n`);
+    const r = await runHeat(['db_sync'], { url: tripleo(user, db, file) });
+    assertOk(r);
+    assert.ok(!/ignoring unknown URL parameter/.test(r.stderr), describeRun(r));
+    await converged(db);
+    const s = await runHeat(['service', 'list'], { url: tripleo(user, db, file) });
+    assert.equal(s.code, 0, describeRun(s));
+    assert.match(s.stdout, /^Hostname +Binary +Engine_Id/, 'the management commands (TypeORM) read the option file too');
+  });
+
+  test('O2 the URL wins over the option file, key by key: URL ssl_ca and password over the file\'s wrong ones', async () => {
+    const db = await newDb();
+    const user = await tlsUser(db, 'SSL');
+    const file = cnf(`[tripleo]\nuser=nobody\npassword=wrong-password\nport=1\nssl-ca=${certs.otherCa}\n`);
+    // The file alone: its CA did not sign the server certificate (so it is read).
+    errorLine(await runHeat(['db_sync'], { url: tripleo(user, db, file) }), /certificate|self.signed|verify/i);
+    assert.equal(await tables(db), 0);
+    // The URL's ssl_ca, user, password and port win.
+    assertOk(await runHeat(['db_sync'], { url: tripleo(user, db, file, `&ssl_ca=${certs.ca}`) }));
+    await converged(db);
+  });
+
+  test('O3 user, password and port only in the option file, TLS and port through !include / !includedir; the password never printed', async () => {
+    const db = await newDb();
+    const user = await tlsUser(db, 'SSL');
+    mkdirSync(join(dir, 'my.cnf.d'), { recursive: true });
+    cnf(`[client]\nport=${spare.server.port}\n`, 'my.cnf.d/port.cnf');
+    cnf(`[tripleo]\nssl-ca=${certs.ca}\n`, 'tls.cnf');
+    cnf(`[tripleo]\nssl-ca=${certs.otherCa}\n`, 'tls-other.cnf');
+    const main = cnf(`[client]\nuser=${user}\npassword="${PASSWORD}"\n!include tls.cnf\n!includedir ${join(dir, 'my.cnf.d')}\n`);
+    const url = `mysql+pymysql://127.0.0.1/${db}?read_default_file=${main}&read_default_group=tripleo`;
+    assertOk(await runHeat(['db_sync'], { url }));
+    await converged(db);
+    const bad = cnf(`[client]\nuser=${user}\npassword=${PASSWORD}\nport=${spare.server.port}\n!include tls-other.cnf\n`);
+    const r = await runHeat(['service', 'list'], { url: `mysql+pymysql://127.0.0.1/${db}?read_default_file=${bad}&read_default_group=tripleo` });
+    errorLine(r, /certificate|self.signed|verify/i);
+    assert.ok(!r.stderr.includes(PASSWORD) && !r.stdout.includes(PASSWORD), 'the password of the option file is never printed');
+  });
+
+  test('O4 a read_default_file that is not there (a config mount missing): exit 1 at once, names the file, nothing created; also the management commands', async () => {
+    const db = await newDb();
+    const user = await tlsUser(db, 'SSL');
+    const missing = join(root, 'no-such-dir', 'tripleo.cnf');
+    const r = await runHeat(['db_sync'], { url: tripleo(user, db, missing) });
+    const line = errorLine(r, `cannot read ${missing}: no such file`);
+    assert.ok(line.includes('read_default_file') && !line.includes(PASSWORD), line);
+    assert.ok(!/retrying/.test(r.stderr), 'not retried');
+    assert.equal(await tables(db), 0);
+    errorLine(await runHeat(['service', 'list'], { url: tripleo(user, db, missing) }), `cannot read ${missing}: no such file`);
+  });
+
   test('I1 an IPv6 literal host (mysql+pymysql://root@[::1]:PORT/heat): works', async () => {
     const db = await newDb();
     const r = await runHeat(['db_sync'], { url: `mysql+pymysql://root@[::1]:${spare.server.port}/${db}?charset=utf8` });
