@@ -1,10 +1,18 @@
 /**
- * Which config files are read, as oslo.config does it for project `heat`, program `heat-manage`:
+ * Which config files are read: what Heat 6.0.0's heat-manage reads through oslo.config.
  *
- * - No `--config-file`: the first `heat.conf` found in `~/.heat/`, `~/`, `/etc/heat/`, `/etc/`,
- *   then likewise the first `heat-manage.conf` (either may be missing).
- * - No `--config-dir`: likewise the first `heat.conf.d/` and `heat-manage.conf.d/` directories
- *   (skipped when missing); a given `--config-dir` must exist.
+ * heat/cmd/manage.py (6.0.0) calls
+ *   default_config_files = cfg.find_config_files('heat', 'heat-engine')
+ *   CONF(argv, project='heat', prog='heat-manage', default_config_files=default_config_files)
+ * so, in oslo.config's order (`_get_config_dirs`, `_search_dirs`, `_find_config_files`):
+ *
+ * - No `--config-file`: the first `heat.conf` found in `~/.heat/`, `~/`, `/etc/heat/`, `/etc/`
+ *   (then `$SNAP_COMMON/etc/heat/`, `$SNAP/etc/heat/` when those are set), then likewise the first
+ *   `heat-engine.conf` — heat-engine's file, not heat-manage's (either may be missing).
+ * - No `--config-dir`: the default dirs are found from CONF()'s own prog (`find_config_dirs('heat',
+ *   'heat-manage')`, oslo.config >= 3.20): the first `heat.conf.d/`, then the first
+ *   `heat-manage.conf.d/` in the same directories (skipped when missing); a given `--config-dir`
+ *   must exist. The two searches are independent: `--config-file` does not turn the dirs off.
  * - Of a directory, every `*.conf` (not hidden) is read, sorted by name, after the files.
  *
  * Reading a file checks that it is UTF-8 and notes whether other users can read it.
@@ -15,25 +23,37 @@ import { ConfigError } from './errors.js';
 import { parseOsloIni, type OsloIni } from './oslo-ini.js';
 
 export const PROJECT = 'heat';
+/** The program name heat-manage gives oslo.config (CONF(prog=...)): the default config dirs, the log file name. */
 export const PROG = 'heat-manage';
+/** The program whose file heat-manage reads besides heat.conf (`find_config_files('heat', 'heat-engine')`). */
+export const FILES_PROG = 'heat-engine';
 
 export interface SearchRoots {
   readonly homeDir: string;
   /** `/etc`, replaceable for tests. */
   readonly etcDir: string;
+  /** `$SNAP_COMMON` and `$SNAP` (oslo.config searches `<them>/etc/heat` last when set). */
+  readonly snapCommon?: string;
+  readonly snap?: string;
 }
 
-/** `~/.heat`, `~`, `/etc/heat`, `/etc`: where oslo.config looks for default files and dirs. */
+/** `~/.heat`, `~`, `/etc/heat`, `/etc` (+ `$SNAP_COMMON/etc/heat`, `$SNAP/etc/heat`): oslo.config's `_get_config_dirs('heat')`. */
 export function searchDirs(roots: SearchRoots): string[] {
-  return [join(roots.homeDir, `.${PROJECT}`), roots.homeDir, join(roots.etcDir, PROJECT), roots.etcDir];
+  const snaps = [roots.snapCommon, roots.snap].filter((d): d is string => !!d).map((d) => join(d, 'etc', PROJECT));
+  return [join(roots.homeDir, `.${PROJECT}`), roots.homeDir, join(roots.etcDir, PROJECT), roots.etcDir, ...snaps];
 }
 
-/** For each of `heat<ext>` and `heat-manage<ext>`, the first path that exists in {@link searchDirs}. */
+/** The names searched: `heat.conf` + `heat-engine.conf`, or `heat.conf.d` + `heat-manage.conf.d`. */
+export function defaultNames(ext: '.conf' | '.conf.d'): string[] {
+  return [PROJECT, ext === '.conf' ? FILES_PROG : PROG].map((b) => b + ext);
+}
+
+/** For each of {@link defaultNames}, the first path that exists in {@link searchDirs}, in that order. */
 export function findDefaults(roots: SearchRoots, ext: '.conf' | '.conf.d'): string[] {
   const found: string[] = [];
-  for (const base of [PROJECT, PROG]) {
+  for (const name of defaultNames(ext)) {
     const hit = searchDirs(roots)
-      .map((d) => join(d, base + ext))
+      .map((d) => join(d, name))
       .find((p) => existsSync(p));
     if (hit) found.push(hit);
   }

@@ -6,7 +6,7 @@
  *   1. built-in defaults (oslo.db's max_retries 10, retry_interval 10; ours: lock timeout 120,
  *      lock wait timeout 30)
  *   2. config files: the `--config-file`s in order (default: the first `heat.conf` found in
- *      ~/.heat, ~, /etc/heat, /etc, then the first `heat-manage.conf`), then the `*.conf` of
+ *      ~/.heat, ~, /etc/heat, /etc, then the first `heat-engine.conf`, as Heat), then the `*.conf` of
  *      `--config-dir` (default: `heat.conf.d`/`heat-manage.conf.d` in the same places), sorted
  *      (see files.ts)
  *   3. environment, oslo.config style: `OS_<GROUP>__<OPTION>` (`OS_DATABASE__CONNECTION`)
@@ -23,7 +23,7 @@ import { hooksFromEnv } from '../../migrate/cli/env.js';
 import type { EngineHooks } from '../../migrate/hooks.js';
 import { maskPassword } from '../../migrate/url.js';
 import { ConfigError } from './errors.js';
-import { fixPath, findDefaults, listConfigDir, searchDirs, PROG, type SearchRoots } from './files.js';
+import { defaultNames, fixPath, findDefaults, listConfigDir, searchDirs, PROG, type SearchRoots } from './files.js';
 import { label, layerOptions, sourceLabel, where, type Origin } from './layers.js';
 import { OPTIONS, parseBoolean, parseInteger, type OptDef } from './options.js';
 
@@ -80,7 +80,7 @@ export const EMBEDDED_DB_FILE = 'heat.sqlite';
 
 export function loadHeatConfig(src: ConfigSources): HeatConfig {
   const warnings: string[] = [];
-  const roots: SearchRoots = { homeDir: src.homeDir, etcDir: src.etcDir ?? '/etc' };
+  const roots: SearchRoots = { homeDir: src.homeDir, etcDir: src.etcDir ?? '/etc', snapCommon: src.env.SNAP_COMMON, snap: src.env.SNAP };
   const fix = (p: string): string => fixPath(p, src.homeDir, src.cwd);
 
   const dirGiven = src.configDir !== undefined && src.configDir !== null;
@@ -141,7 +141,7 @@ export function loadHeatConfig(src: ConfigSources): HeatConfig {
     connectionSource = 'default';
     const dirs = searchDirs(roots).join(', ');
     warnings.push(
-      `no config file found (looked for heat.conf and ${PROG}.conf in ${dirs}); using the embedded SQLite ` +
+      `no config file found (looked for ${defaultNames('.conf').join(' and ')} in ${dirs}); using the embedded SQLite ` +
         `database at ${embedded}`,
     );
   } else {

@@ -640,7 +640,7 @@ describe('heat-manage command line', { concurrency: 4, timeout: TEST_TIMEOUT }, 
   }
 
   test('no config file anywhere: the embedded ./heat.sqlite is created in the working directory, and the log says so', async (t) => {
-    const etc = ['/etc/heat/heat.conf', '/etc/heat.conf', '/etc/heat/heat-manage.conf', '/etc/heat-manage.conf'].filter(existsSync);
+    const etc = ['/etc/heat/heat.conf', '/etc/heat.conf', '/etc/heat/heat-engine.conf', '/etc/heat-engine.conf'].filter(existsSync);
     if (etc.length) {
       t.skip(`this machine has ${etc.join(', ')}: heat-manage would read it`);
       return;

@@ -383,16 +383,61 @@ describe('default search (no --config-file), as oslo.config does for project hea
     assert.deepEqual(load(s).configFiles, []);
   });
 
-  test('heat-manage.conf is read after heat.conf; heat.conf.d/*.conf after both', () => {
+  // Heat 6.0.0's heat/cmd/manage.py: cfg.find_config_files('heat', 'heat-engine'), then
+  // CONF(..., project='heat', prog='heat-manage'): files heat.conf + heat-engine.conf, dirs
+  // heat.conf.d + heat-manage.conf.d (oslo.config's find_config_dirs with CONF's prog).
+  test('heat-engine.conf (not heat-manage.conf) is read after heat.conf; heat.conf.d/*.conf after both', () => {
     const s = sandbox();
     const heat = write(join(s.etc, 'heat', 'heat.conf'), '[database]\nconnection = sqlite:///heat.db\nmax_retries = 1\n');
-    const manage = write(join(s.home, 'heat-manage.conf'), '[database]\nconnection = sqlite:///manage.db\n');
+    const engine = write(join(s.home, 'heat-engine.conf'), '[database]\nconnection = sqlite:///engine.db\n');
+    write(join(s.etc, 'heat', 'heat-manage.conf'), '[database]\nconnection = sqlite:///manage.db\n');
     const dropIn = write(join(s.etc, 'heat', 'heat.conf.d', '50-db.conf'), '[database]\nretry_interval = 9\n');
     const cfg = load(s);
-    assert.deepEqual(cfg.configFiles, [heat, manage, dropIn]);
-    assert.equal(cfg.database.connection, 'sqlite:///manage.db');
+    assert.deepEqual(cfg.configFiles, [heat, engine, dropIn]);
+    assert.equal(cfg.database.connection, 'sqlite:///engine.db');
     assert.equal(cfg.database.maxRetries, 1);
     assert.equal(cfg.database.retryInterval, 9);
+  });
+
+  test('each name is searched on its own, first found wins: ~/.heat, ~, /etc/heat, /etc, then $SNAP_COMMON/etc/heat, $SNAP/etc/heat', () => {
+    const s = sandbox();
+    const snapCommon = join(s.root, 'snap-common');
+    const snap = join(s.root, 'snap');
+    const env = { SNAP_COMMON: snapCommon, SNAP: snap };
+    const engines = [
+      join(s.home, '.heat', 'heat-engine.conf'),
+      join(s.home, 'heat-engine.conf'),
+      join(s.etc, 'heat', 'heat-engine.conf'),
+      join(s.etc, 'heat-engine.conf'),
+      join(snapCommon, 'etc', 'heat', 'heat-engine.conf'),
+      join(snap, 'etc', 'heat', 'heat-engine.conf'),
+    ];
+    engines.forEach((f, i) => write(f, `[database]\nconnection = sqlite:///e${i}.db\n`));
+    const heat = write(join(snap, 'etc', 'heat', 'heat.conf'), '[DEFAULT]\ndebug = true\n');
+    for (let i = 0; i < engines.length; i++) {
+      const cfg = load(s, { env });
+      assert.deepEqual(cfg.configFiles, [heat, engines[i]], `heat.conf first (found last in the search), then heat-engine.conf #${i}`);
+      assert.equal(cfg.database.connection, `sqlite:///e${i}.db`);
+      rmSync(engines[i]!);
+    }
+    // Without $SNAP / $SNAP_COMMON those directories are not searched.
+    write(engines[5]!, '[database]\nconnection = sqlite:///snap.db\n');
+    assert.deepEqual(load(s, { env: DB_ENV }).configFiles, []);
+  });
+
+  test('the default drop-in dirs: the first heat.conf.d, then the first heat-manage.conf.d (not heat-engine.conf.d), *.conf sorted', () => {
+    const s = sandbox();
+    const conf = write(join(s.etc, 'heat.conf'), '[database]\nconnection = sqlite:///x.db\n');
+    const homeD = write(join(s.home, '.heat', 'heat.conf.d', 'b.conf'), '[DEFAULT]\ndebug = true\n');
+    const homeA = write(join(s.home, '.heat', 'heat.conf.d', 'a.conf'), '[DEFAULT]\ndebug = false\n');
+    write(join(s.etc, 'heat', 'heat.conf.d', 'z.conf'), '[DEFAULT]\nverbose = true\n'); // shadowed by ~/.heat's
+    write(join(s.etc, 'heat', 'heat-engine.conf.d', 'e.conf'), '[DEFAULT]\nverbose = true\n');
+    const manage = write(join(s.etc, 'heat-manage.conf.d', 'm.conf'), '[database]\nmax_retries = 3\n');
+    const cfg = load(s);
+    assert.deepEqual(cfg.configFiles, [conf, homeA, homeD, manage]);
+    assert.equal(cfg.debug, true);
+    assert.equal(cfg.verbose, false);
+    assert.equal(cfg.database.maxRetries, 3);
   });
 
   test('--config-file replaces the default files (the default drop-in dirs still apply)', () => {
@@ -427,7 +472,7 @@ describe('the embedded default database', () => {
     assert.equal(parseUrl(cfg.database.connection).database, file);
     assert.deepEqual(cfg.configFiles, []);
     assert.equal(cfg.warnings.length, 1);
-    assert.match(cfg.warnings[0]!, /^no config file found \(looked for heat\.conf and heat-manage\.conf in /);
+    assert.match(cfg.warnings[0]!, /^no config file found \(looked for heat\.conf and heat-engine\.conf in /);
     assert.ok(cfg.warnings[0]!.includes(join(s.etc, 'heat')));
     assert.ok(cfg.warnings[0]!.endsWith(`using the embedded SQLite database at ${file}`));
   });
