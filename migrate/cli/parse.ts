@@ -1,7 +1,8 @@
 /**
  * The `migrate` command-line grammar (SPEC §1.1), as a pure function of argv: the first word is a
  * command; then positional words, `--name=value` / `--name value` for parameters, other long
- * options as extras, `-d`/`-q`/`-h` short flags, and `--` to end options.
+ * options as extras, `-d`/`-q`/`-h` short flags, and `--` to end options (after it a word like
+ * `-1` is positional, but `--name=value` is still a parameter or an extra, as in the real tool).
  */
 import { UsageError } from '../errors.js';
 import { findCommand, type CommandDef } from './commands.js';
@@ -43,7 +44,12 @@ export function parseArgs(argv: readonly string[], defaults: Readonly<Record<str
   if (!command) return { kind: 'usage', toStderr: true, error: `Invalid command ${first}` };
 
   const positional: string[] = [];
+  // --name=value for a parameter: `named` from options before `--`, `anonymous` from words after
+  // it. sqlalchemy-migrate's shell hands `--` and what follows to the positional words, then takes
+  // every word starting with `--` out of them again as a keyword (`version -- --repository=R`
+  // works, sqlalchemy-migrate's own test_main), and the options before `--` win over those.
   const named: Record<string, string> = {};
+  const anonymous: Record<string, string> = {};
   const extras: Record<string, string | true> = {};
   let debug = false;
   let quiet = false;
@@ -51,7 +57,18 @@ export function parseArgs(argv: readonly string[], defaults: Readonly<Record<str
   let onlyPositional = false;
   for (let i = 0; i < rest.length; i++) {
     const w = rest[i]!;
-    if (onlyPositional) {
+    if (onlyPositional && w.startsWith('--')) {
+      const eq = w.indexOf('=');
+      const key = eq >= 0 ? w.slice(2, eq) : w.slice(2);
+      const value = eq >= 0 ? w.slice(eq + 1) : undefined;
+      // After `--` no word is a flag: --disable_logging still turns logging off (the shell pops it
+      // from the keywords), --debug and --help are extras the commands ignore.
+      if (key === 'disable_logging') quiet = value === undefined || /^(true|yes|on|y|t|1)$/i.test(value);
+      else if (command.params.includes(key)) {
+        if (value === undefined) throw new CommandUsageError(command, `--${key} option requires an argument (write --${key}=VALUE after --)`);
+        anonymous[key] = value;
+      } else extras[key] = value ?? true;
+    } else if (onlyPositional) {
       positional.push(w);
     } else if (w === '--') {
       onlyPositional = true;
@@ -82,6 +99,7 @@ export function parseArgs(argv: readonly string[], defaults: Readonly<Record<str
       positional.push(w);
     }
   }
+  Object.assign(named, { ...anonymous, ...named });
   if (help) return { kind: 'help', command };
 
   // Baked-in defaults (manage.js) and --name=value take their parameters out of the positional

@@ -63,6 +63,21 @@ for (const d of ALL_DIALECTS) {
         assert.deepEqual([q.code, q.stdout, q.stderr], [0, '1\n', '']);
       }));
 
+    test('-- then --name=value words: still parameters, as in sqlalchemy-migrate (its test_main: version -- --repository=R)', (t) =>
+      withDb(t, d, async (c) => {
+        const repo = writeRepo(join(c.dir, 'repo'), { files: { '001_a.mjs': sqlModule(['CREATE TABLE dd1 (id INTEGER)']) } });
+        const v = await c.migrate('version', '--', `--repository=${repo}`);
+        assert.deepEqual([v.code, v.stdout], [0, '1\n'], show(v));
+        const w = await c.migrate('version', '--', repo, '--foo');
+        assert.deepEqual([w.code, w.stdout], [0, '1\n'], show(w));
+        await vc(c, repo);
+        const up = await c.migrate('upgrade', '--', `--url=${c.db.url}`, `--repository=${repo}`);
+        assert.equal(up.code, 0, show(up));
+        const r = await c.migrate('db_version', '--', c.db.url, `--repository=${repo}`, '--disable_logging');
+        assert.deepEqual([r.code, r.stdout], [0, '1\n'], show(r));
+        assert.ok((await tableNames(c.db)).includes('dd1'));
+      }));
+
     test('script selection: the backend\'s .sql wins over the module, then default .sql, then the module', (t) =>
       withDb(t, d, async (c) => {
         const mark = (name: string) => `CREATE TABLE ${name} (id INTEGER);\n`;

@@ -320,6 +320,41 @@ describe('short options and -- (SPEC §1.1.6)', () => {
     assert.equal(lines(c.err).length, 1, c.err);
   });
 
+  // sqlalchemy-migrate's shell gives `--` and what follows to the positional words, then takes every
+  // `--...` word out of them as a keyword: its own test_main runs `version -- --repository=R`.
+  test('version -- --repository=R (sqlalchemy-migrate test_main): still a named parameter; prints the version', async () => {
+    const p = parseArgs(['version', '--', '--repository=R']);
+    assert.ok(p.kind === 'run');
+    if (p.kind === 'run') assert.deepEqual({ ...p.args }, { repository: 'R' });
+    const c = await cli(['version', '--', `--repository=${repo}`]);
+    assert.equal(c.code, 0, c.err);
+    assert.equal(c.out, '2\n');
+  });
+
+  test('version -- R --foo: R is the repository, --foo an extra (not "Too many arguments")', async () => {
+    const p = parseArgs(['version', '--', 'R', '--foo']);
+    assert.ok(p.kind === 'run');
+    if (p.kind === 'run') assert.deepEqual([{ ...p.args }, { ...p.extras }], [{ repository: 'R' }, { foo: true }]);
+    const c = await cli(['version', '--', repo, '--foo']);
+    assert.equal(c.code, 0, c.err);
+    assert.equal(c.out, '2\n');
+  });
+
+  test('-- then a parameter given twice, a parameter without value, the flags', () => {
+    // The option before `--` wins over the keyword after it (the shell applies options last).
+    const a = parseArgs(['version', '--repository=A', '--', '--repository=B']);
+    assert.ok(a.kind === 'run' && a.args.repository === 'A');
+    // Positional and after-`--` keyword for the same parameter: too many, as with any named one.
+    assert.throws(() => parseArgs(['version', 'R', '--', '--repository=X']), /Too many arguments for command version: R/);
+    assert.throws(() => parseArgs(['version', '--', '--repository']), /--repository option requires an argument/);
+    // --disable_logging after `--` still turns logging off; --debug and --help are plain extras.
+    const f = parseArgs(['version', '--', 'R', '--disable_logging', '--debug', '--help']);
+    assert.ok(f.kind === 'run');
+    if (f.kind === 'run') assert.deepEqual([f.quiet, f.debug, { ...f.extras }], [true, false, { debug: true, help: true }]);
+    const g = parseArgs(['version', '--', 'R', '--disable_logging=0']);
+    assert.ok(g.kind === 'run' && !g.quiet);
+  });
+
   test('--version=-1 is negative too', async () => {
     const c = await cli(['upgrade', 'sqlite:////nonexistent-dir-for-migrate-tests/x.db', repo, '--version=-1']);
     assert.equal(c.code, 2, c.err);
