@@ -421,6 +421,19 @@ describe('fault matrix: a TLS-enabled MariaDB on IPv4 and IPv6 (private server)'
     assert.equal(await tables(db), 0);
   });
 
+  test("T8 ssl_verify_cert (openstack-helm's &ssl_verify_cert, PyMySQL's parameter) is honoured, not dropped", async () => {
+    const db = await newDb();
+    const user = await tlsUser(db, 'SSL');
+    const base = `mysql+pymysql://${user}:${PASSWORD}@127.0.0.1:${spare.server.port}/${db}`;
+    // On by itself: TLS, and the certificate checked against the system's CAs (the test CA is not one).
+    errorLine(await runHeat(['db_sync'], { url: `${base}?ssl_verify_cert=true` }), /certificate|self.signed|verify/i);
+    // A bare &ssl_verify_cert with the CA: checked, and it is the right CA.
+    assertOk(await runHeat(['db_sync'], { url: `${base}?charset=utf8&ssl_ca=${certs.ca}&ssl_verify_cert` }));
+    await converged(db);
+    // =false: TLS without the check (the wrong CA is not held against the server).
+    assertOk(await runHeat(['db_version'], { url: `${base}?ssl_ca=${certs.otherCa}&ssl_verify_cert=false` }));
+  });
+
   // MySQL option files in the URL (TripleO: ?read_default_file=/etc/my.cnf.d/tripleo.cnf&read_default_group=tripleo)
   let cnfN = 0;
   const cnf = (text: string, name = `opt${++cnfN}.cnf`): string => {
