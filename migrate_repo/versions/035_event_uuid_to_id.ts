@@ -24,16 +24,36 @@ import { withKeyedTemp } from '../lib/mysql-join.js';
 
 const RENUMBER = 'SELECT id, ROW_NUMBER() OVER (ORDER BY created_at, id) AS rn FROM event';
 
-/** The event columns this step moves, the keys on them, and PostgreSQL's sequences: any form of them is one of its states. */
-const MOVING_COLUMNS = ['id', 'uuid', 'tmp_id'];
+/**
+ * The forms in which a run of this step (ours, or real Heat's, statement by statement) leaves the
+ * event columns it moves (loose fact cells after the name: type, nullability, default[, extra]);
+ * the keys on them and PostgreSQL's sequences may be there or not. Any other form is not a state of
+ * this step.
+ */
+const COLUMN_FORMS: Record<'mysql' | 'postgresql', Readonly<Record<string, readonly RegExp[]>>> = {
+  mysql: {
+    uuid: [/^varchar\(36\)\tYES\tNULL\t$/],
+    tmp_id: [/^int\(11\)\tYES\tNULL\t$/],
+    id: [/^int\(11\)\tYES\tNULL\t$/, /^int\(11\)\tNO\t\\N\t(auto_increment)?$/],
+  },
+  postgresql: {
+    uuid: [/^character varying\(36\)\tNULL\t\\N$/],
+    tmp_id: [/^integer\tNULL\tnextval\('evt'::regclass\)$/],
+    id: [/^integer\t(NOT )?NULL\tnextval\('evt'::regclass\)$/],
+  },
+};
 const MOVING_KEYS = ['PRIMARY', 'event_pkey', 'event_uuid_key'];
 const MOVING_SEQUENCES = ['evt', 'event_id_seq'];
 
-function moving(f: LooseFact): boolean {
-  if (f.kind === 'sequence') return MOVING_SEQUENCES.includes(f.name);
-  if (f.table !== 'event') return false;
-  if (f.kind === 'column') return MOVING_COLUMNS.includes(f.name);
-  return (f.kind === 'index' || f.kind === 'constraint') && MOVING_KEYS.includes(f.name);
+function moving(dialect: 'mysql' | 'postgresql'): (f: LooseFact) => boolean {
+  return (f) => {
+    if (f.kind === 'sequence') return MOVING_SEQUENCES.includes(f.name);
+    if (f.table !== 'event') return false;
+    if (f.kind === 'index' || f.kind === 'constraint') return MOVING_KEYS.includes(f.name);
+    if (f.kind !== 'column') return false;
+    const rest = f.text.split('\t').slice(3).join('\t');
+    return (COLUMN_FORMS[dialect][f.name] ?? []).some((form) => form.test(rest));
+  };
 }
 
 const isString = (col: Readonly<Record<string, unknown>> | undefined) => col !== undefined && /char/i.test(String(col.type));
@@ -45,7 +65,7 @@ export async function assess(s: StepState) {
   const newId = s.live.hasColumn('event', 'tmp_id') ? 'tmp_id' : id && !isString(id) ? 'id' : undefined;
   if (!isString(id) && !newId) return { state: 'unknown' as const, note: 'not a state of step 035: event has neither its old string id nor a new integer id' };
   return assessBetween(s, {
-    temporary: moving,
+    temporary: moving(s.dialect),
     data: async () => {
       if (isString(id)) return 'event ids not yet renumbered';
       const uuid = s.live.hasColumn('event', 'uuid');
