@@ -1,6 +1,13 @@
-/** 039 — stack.user_creds_id becomes nullable (SQLite: table rebuild). */
-import type { MigrateEngine } from '../../migrate/script/contract.js';
+/**
+ * 039 — stack.user_creds_id becomes nullable (SQLite: table rebuild). Its one ALTER is idempotent
+ * on MySQL and PostgreSQL, so a run stopped after it but before the version bump (ours on MySQL, or
+ * real Heat's) is finished by running it again.
+ */
+import type { MigrateEngine, StepState } from '../../migrate/script/contract.js';
+import { assessBetween } from '../lib/assess.js';
 import { rebuildTable } from '../lib/sqlite-rebuild.js';
+
+export const assess = (s: StepState) => assessBetween(s);
 
 export async function upgrade(migrate_engine: MigrateEngine): Promise<void> {
   const e = migrate_engine;
