@@ -15,8 +15,7 @@
  *     data: async () => `${await count(s, ...)} rows renumbered`,
  *   });
  */
-import type { Assessment, Catalog, MigrateEngine, StepState } from '../../migrate/script/contract.js';
-import { addColumns, type ColumnDef } from './alter.js';
+import type { Assessment, Catalog, StepState } from '../../migrate/script/contract.js';
 
 /** One fact, reduced to what identifies it and what a partial state must agree on. */
 export interface LooseFact {
@@ -106,6 +105,9 @@ export async function count(s: Pick<StepState, 'query'>, sql: string, params: re
 // --- steps 044..056
 
 // --- steps 057..071
+// (imports of this section kept here, so that parallel sections merge without touching the file's head)
+import type { MigrateEngine } from '../../migrate/script/contract.js';
+import { addColumns, type ColumnDef } from './alter.js';
 
 /**
  * Adds the columns of `table` that are not there yet, in the given order (each is appended, as Heat's
