@@ -1,9 +1,14 @@
-/** 058 — resource.engine_id VARCHAR(36) and resource.atomic_key Integer. */
-import type { MigrateEngine } from '../../migrate/script/contract.js';
-import { addColumns } from '../lib/alter.js';
-import { MysqlState } from '../lib/mysql-state.js';
+/**
+ * 058 — resource.engine_id VARCHAR(36) and resource.atomic_key Integer.
+ *
+ * Real Heat adds them in two statements: a run stopped between them (or after both, the version not
+ * bumped) is finished by adding what is missing.
+ */
+import type { MigrateEngine, StepState } from '../../migrate/script/contract.js';
+import { addMissingColumns, assessBetween } from '../lib/assess.js';
 
 export async function upgrade(migrate_engine: MigrateEngine): Promise<void> {
-  const state = await MysqlState.load(migrate_engine, ['resource']);
-  await addColumns(migrate_engine, 'resource', [['engine_id', 'VARCHAR(36)'], ['atomic_key', 'INTEGER']], state);
+  await addMissingColumns(migrate_engine, 'resource', [['engine_id', 'VARCHAR(36)'], ['atomic_key', 'INTEGER']]);
 }
+
+export const assess = (s: StepState) => assessBetween(s);

@@ -1,22 +1,31 @@
 /**
  * 061 — status_reason becomes TEXT (not LONGTEXT, despite the name) in stack, resource and
  * software_deployment; values are kept. SQLite rebuilds the three tables.
+ *
+ * Real Heat changes the three tables one statement each: a run stopped between them (ours or Heat's)
+ * is finished by changing the tables whose column is not TEXT yet.
  */
-import type { MigrateEngine } from '../../migrate/script/contract.js';
+import type { MigrateEngine, StepState } from '../../migrate/script/contract.js';
+import { assessBetween } from '../lib/assess.js';
 import { rebuildTable } from '../lib/sqlite-rebuild.js';
 
 const TABLES = ['stack', 'resource', 'software_deployment'] as const;
 
 export async function upgrade(migrate_engine: MigrateEngine): Promise<void> {
   const e = migrate_engine;
-  if (e.dialect === 'mysql') {
-    for (const table of TABLES) await e.query(`ALTER TABLE ${table} MODIFY status_reason TEXT`); // idempotent
-  } else if (e.dialect === 'postgresql') {
-    for (const table of TABLES) await e.query(`ALTER TABLE ${table} ALTER COLUMN status_reason TYPE TEXT`);
-  } else {
-    await sqlite(e);
+  if (e.dialect === 'sqlite') return sqlite(e);
+  const c = await e.schema(TABLES);
+  for (const table of TABLES) {
+    if (String(c.find('column', table, 'status_reason')?.type).toLowerCase() === 'text') continue;
+    await e.query(
+      e.dialect === 'mysql'
+        ? `ALTER TABLE ${table} MODIFY status_reason TEXT`
+        : `ALTER TABLE ${table} ALTER COLUMN status_reason TYPE TEXT`,
+    );
   }
 }
+
+export const assess = (s: StepState) => assessBetween(s);
 
 async function sqlite(e: MigrateEngine): Promise<void> {
   await rebuildTable(e, {

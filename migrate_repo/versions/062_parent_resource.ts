@@ -1,9 +1,13 @@
-/** 062 — stack.parent_resource_name VARCHAR(255). */
-import type { MigrateEngine } from '../../migrate/script/contract.js';
-import { addColumns } from '../lib/alter.js';
-import { MysqlState } from '../lib/mysql-state.js';
+/**
+ * 062 — stack.parent_resource_name VARCHAR(255).
+ *
+ * One statement: a run stopped after it (the version not bumped) finds the column there and is done.
+ */
+import type { MigrateEngine, StepState } from '../../migrate/script/contract.js';
+import { addMissingColumns, assessBetween } from '../lib/assess.js';
 
 export async function upgrade(migrate_engine: MigrateEngine): Promise<void> {
-  const state = await MysqlState.load(migrate_engine, ['stack']);
-  await addColumns(migrate_engine, 'stack', [['parent_resource_name', 'VARCHAR(255)']], state);
+  await addMissingColumns(migrate_engine, 'stack', [['parent_resource_name', 'VARCHAR(255)']]);
 }
+
+export const assess = (s: StepState) => assessBetween(s);

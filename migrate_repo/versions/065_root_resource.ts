@@ -7,10 +7,15 @@
  *
  * An owner_id cycle made Heat recurse until Python's recursion limit; we refuse it up front
  * (as chains of 1000 stacks or more, where Python would fail too) with a message naming a stack.
+ *
+ * A run stopped part way (ours, or Heat's: the column, the index, then one UPDATE per stack) is
+ * finished from what the catalog shows: the column and the index are added if missing, and every
+ * resource's root is computed again (the values are derived from stack, which the step does not
+ * change, so nothing it needs is ever gone).
  */
-import type { MigrateEngine } from '../../migrate/script/contract.js';
+import type { MigrateEngine, StepState } from '../../migrate/script/contract.js';
+import { assessBetween, count } from '../lib/assess.js';
 import { rows } from '../lib/progress.js';
-import { hasColumn, hasIndex, MysqlState } from '../lib/mysql-state.js';
 import { withKeyedTemp } from '../lib/mysql-join.js';
 
 const MAX_DEPTH = 1000;
@@ -34,10 +39,11 @@ export async function upgrade(migrate_engine: MigrateEngine): Promise<void> {
         '(RecursionError). Fix the owner_id chain and run the upgrade again.',
     );
   }
-  const s = await MysqlState.load(e, ['resource']);
+  const s = await e.schema(['resource']);
+  const indexed = s.find('index', 'resource', 'ix_resource_root_stack_id') !== undefined;
   // The column is filled before its index is built (Heat builds the index first): the schema is the
   // same, and one bulk index build beats a million random index updates on big databases.
-  if (!my || !hasColumn(s, 'resource', 'root_stack_id')) {
+  if (!s.hasColumn('resource', 'root_stack_id')) {
     await e.query('ALTER TABLE resource ADD COLUMN root_stack_id VARCHAR(36)');
   }
   // The root of a chain is its last element: an id that is no stack, or a stack without an owner.
@@ -58,7 +64,7 @@ export async function upgrade(migrate_engine: MigrateEngine): Promise<void> {
       e.execute('UPDATE resource r STRAIGHT_JOIN tmp_root_stack x ON r.stack_id = x.sid SET r.root_stack_id = x.root'),
     );
     rows(e, '065', 'resources given their root stack', changed);
-    if (!hasIndex(s, 'resource', 'ix_resource_root_stack_id')) {
+    if (!indexed) {
       await e.query('ALTER TABLE resource ADD INDEX ix_resource_root_stack_id (root_stack_id)');
     }
   } else {
@@ -66,6 +72,14 @@ export async function upgrade(migrate_engine: MigrateEngine): Promise<void> {
       `UPDATE resource SET root_stack_id = x.root FROM ${x} WHERE resource.stack_id = x.sid`,
     );
     rows(e, '065', 'resources given their root stack', changed);
-    await e.query('CREATE INDEX ix_resource_root_stack_id ON resource (root_stack_id)');
+    if (!indexed) await e.query('CREATE INDEX ix_resource_root_stack_id ON resource (root_stack_id)');
   }
 }
+
+export const assess = (s: StepState) =>
+  assessBetween(s, {
+    data: async () =>
+      s.live.hasColumn('resource', 'root_stack_id')
+        ? `${await count(s, 'SELECT COUNT(*) FROM resource WHERE root_stack_id IS NULL')} resources without their root stack yet (all are computed again)`
+        : 'resource.root_stack_id not yet added',
+  });
