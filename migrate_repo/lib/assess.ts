@@ -107,20 +107,22 @@ export async function count(s: Pick<StepState, 'query'>, sql: string, params: re
 
 /**
  * The schema of `tables` as a step starts, for its `upgrade` to learn what an interrupted run (ours
- * or real Heat's) already did. Under `--preview_sql` the steps before wrote nothing, so it is the
- * expected schema of the step's `from` version there (where the repository has one).
+ * or real Heat's) already did. Under `--preview_sql` the steps before wrote nothing, so the live
+ * catalog says nothing about this step's start: it is then the expected schema of the step's `from`
+ * version where the engine gives one, else undefined — the step's `from` version exactly, nothing
+ * of its own work done (`c?.hasColumn(...)` false for what the step adds; test `!c ||` for what it
+ * removes).
  */
-export async function startingSchema(e: MigrateEngine, tables: readonly string[]): Promise<Catalog> {
-  const expected = e.preview ? e.expected(e.step.from) : undefined;
-  return expected ? expected.only(tables) : e.schema(tables);
+export async function startingSchema(e: MigrateEngine, tables: readonly string[]): Promise<Catalog | undefined> {
+  return e.preview ? e.expected(e.step.from)?.only(tables) : e.schema(tables);
 }
 
-/** Appends those of `columns` that `table` lacks in `c`, in the order given (alter.ts `addColumns`). */
-export async function addMissingColumns(e: MigrateEngine, c: Catalog, table: string, columns: readonly ColumnDef[]): Promise<void> {
+/** Appends those of `columns` that `table` lacks in `c` (undefined: all of them), in the order given (alter.ts `addColumns`). */
+export async function addMissingColumns(e: MigrateEngine, c: Catalog | undefined, table: string, columns: readonly ColumnDef[]): Promise<void> {
   await addColumns(
     e,
     table,
-    columns.filter(([name]) => !c.hasColumn(table, name.replace(/[`"]/g, ''))),
+    columns.filter(([name]) => !c?.hasColumn(table, name.replace(/[`"]/g, ''))),
   );
 }
 

@@ -13,7 +13,7 @@ export async function upgrade(migrate_engine: MigrateEngine): Promise<void> {
   const t = types(e.dialect);
   const my = e.dialect === 'mysql';
   const c = await startingSchema(e, ['snapshot']);
-  const table = c.hasTable('snapshot');
+  const table = c?.hasTable('snapshot') ?? false;
   if (!table) {
     await e.query(
       `CREATE TABLE snapshot (id VARCHAR(36) NOT NULL, stack_id VARCHAR(36) NOT NULL, name VARCHAR(255), ` +
@@ -23,7 +23,7 @@ export async function upgrade(migrate_engine: MigrateEngine): Promise<void> {
         `)${t.tableOptions}`,
     );
   }
-  if ((table || !my) && !c.find('index', 'snapshot', 'ix_snapshot_tenant')) {
+  if ((table || !my) && !c?.find('index', 'snapshot', 'ix_snapshot_tenant')) {
     await e.query('CREATE INDEX ix_snapshot_tenant ON snapshot (tenant)');
   }
 }

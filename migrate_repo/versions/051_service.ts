@@ -6,7 +6,7 @@ import { types } from '../lib/dialect.js';
 export async function upgrade(migrate_engine: MigrateEngine): Promise<void> {
   const e = migrate_engine;
   const t = types(e.dialect);
-  if ((await startingSchema(e, ['service'])).hasTable('service')) return;
+  if ((await startingSchema(e, ['service']))?.hasTable('service')) return;
   await e.query(
     `CREATE TABLE service (id VARCHAR(36) NOT NULL, engine_id VARCHAR(36) NOT NULL, host VARCHAR(255) NOT NULL, ` +
       `hostname VARCHAR(255) NOT NULL, ${t.quote('binary')} VARCHAR(255) NOT NULL, topic VARCHAR(255) NOT NULL, ` +

@@ -14,7 +14,7 @@ const INDEXES = [
 export async function upgrade(migrate_engine: MigrateEngine): Promise<void> {
   const e = migrate_engine;
   const c = await startingSchema(e, ['stack']);
-  const missing = INDEXES.filter(([name]) => !c.find('index', 'stack', name));
+  const missing = INDEXES.filter(([name]) => !c?.find('index', 'stack', name));
   if (missing.length === 0) return;
   if (e.dialect === 'mysql') {
     await e.query(`ALTER TABLE stack ${missing.map(([name, col]) => `ADD INDEX ${name} (${col}(255))`).join(', ')}`);

@@ -11,8 +11,8 @@ export async function upgrade(migrate_engine: MigrateEngine): Promise<void> {
   const e = migrate_engine;
   const t = types(e.dialect);
   const c = await startingSchema(e, ['stack', 'stack_tag']);
-  if (c.hasColumn('stack', 'tags')) await e.query('ALTER TABLE stack DROP COLUMN tags');
-  if (c.hasTable('stack_tag')) return;
+  if (!c || c.hasColumn('stack', 'tags')) await e.query('ALTER TABLE stack DROP COLUMN tags');
+  if (c?.hasTable('stack_tag')) return;
   await e.query(
     `CREATE TABLE stack_tag (id ${t.serial}, created_at ${t.datetime}, updated_at ${t.datetime}, tag VARCHAR(80), ` +
       `stack_id VARCHAR(36) NOT NULL, PRIMARY KEY (id), FOREIGN KEY (stack_id) REFERENCES stack (id))${t.tableOptions}`,

@@ -29,8 +29,8 @@ export async function upgrade(migrate_engine: MigrateEngine): Promise<void> {
     current_traversal: 'VARCHAR(36)',
     current_deps: t.longtext,
   };
-  const parts = COLUMNS.filter((col) => !c.hasColumn('stack', col)).map((col) => `ADD COLUMN ${col} ${defs[col]}`);
-  if (!c.find('foreign key', 'stack', 'prev_raw_template_ref')) {
+  const parts = COLUMNS.filter((col) => !c?.hasColumn('stack', col)).map((col) => `ADD COLUMN ${col} ${defs[col]}`);
+  if (!c?.find('foreign key', 'stack', 'prev_raw_template_ref')) {
     parts.push('ADD CONSTRAINT prev_raw_template_ref FOREIGN KEY (prev_raw_template_id) REFERENCES raw_template (id)');
   }
   if (parts.length) await e.query(`ALTER TABLE stack ${parts.join(', ')}`);

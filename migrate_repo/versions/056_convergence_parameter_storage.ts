@@ -22,7 +22,7 @@ export async function upgrade(migrate_engine: MigrateEngine): Promise<void> {
   const e = migrate_engine;
   const t = types(e.dialect);
   const c = await startingSchema(e, ['raw_template', 'stack']);
-  const copy = c.hasColumn('stack', 'parameters'); // gone: copied already (resumed after the last statement)
+  const copy = !c || c.hasColumn('stack', 'parameters'); // gone: copied already (resumed after the last statement)
   if (copy) {
     const shared = await e.query(
       'SELECT raw_template_id, COUNT(*) AS n FROM stack WHERE deleted_at IS NULL ' +
@@ -44,9 +44,9 @@ export async function upgrade(migrate_engine: MigrateEngine): Promise<void> {
     await e.query('ALTER TABLE raw_template ADD COLUMN predecessor INTEGER REFERENCES raw_template (id)');
   } else {
     const parts: string[] = [];
-    if (!c.hasColumn('raw_template', 'environment')) parts.push(`ADD COLUMN environment ${t.longtext}`);
-    if (!c.hasColumn('raw_template', 'predecessor')) parts.push(`ADD COLUMN predecessor ${t.integer}`);
-    if (!c.find('foreign key', 'raw_template', 'predecessor_fkey_ref')) {
+    if (!c?.hasColumn('raw_template', 'environment')) parts.push(`ADD COLUMN environment ${t.longtext}`);
+    if (!c?.hasColumn('raw_template', 'predecessor')) parts.push(`ADD COLUMN predecessor ${t.integer}`);
+    if (!c?.find('foreign key', 'raw_template', 'predecessor_fkey_ref')) {
       parts.push('ADD CONSTRAINT predecessor_fkey_ref FOREIGN KEY (predecessor) REFERENCES raw_template (id)');
     }
     if (parts.length) await e.query(`ALTER TABLE raw_template ${parts.join(', ')}`);
