@@ -15,7 +15,8 @@
  *     data: async () => `${await count(s, ...)} rows renumbered`,
  *   });
  */
-import type { Assessment, Catalog, StepState } from '../../migrate/script/contract.js';
+import type { Assessment, Catalog, MigrateEngine, StepState } from '../../migrate/script/contract.js';
+import { addColumns, type ColumnDef } from './alter.js';
 
 /** One fact, reduced to what identifies it and what a partial state must agree on. */
 export interface LooseFact {
@@ -103,6 +104,46 @@ export async function count(s: Pick<StepState, 'query'>, sql: string, params: re
 // --- steps 035..043
 
 // --- steps 044..056
+
+/**
+ * The schema of `tables` as a step starts, for its `upgrade` to learn what an interrupted run (ours
+ * or real Heat's) already did. Under `--preview_sql` the steps before wrote nothing, so the live
+ * catalog says nothing about this step's start: it is then the expected schema of the step's `from`
+ * version where the engine gives one, else undefined — the step's `from` version exactly, nothing
+ * of its own work done (`c?.hasColumn(...)` false for what the step adds; test `!c ||` for what it
+ * removes).
+ */
+export async function startingSchema(e: MigrateEngine, tables: readonly string[]): Promise<Catalog | undefined> {
+  return e.preview ? e.expected(e.step.from)?.only(tables) : e.schema(tables);
+}
+
+/** Appends those of `columns` that `table` lacks in `c` (undefined: all of them), in the order given (alter.ts `addColumns`). */
+export async function addMissingColumns(e: MigrateEngine, c: Catalog | undefined, table: string, columns: readonly ColumnDef[]): Promise<void> {
+  await addColumns(
+    e,
+    table,
+    columns.filter(([name]) => !c?.hasColumn(table, name.replace(/[`"]/g, ''))),
+  );
+}
+
+/**
+ * `assessBetween` for a step that appends columns to tables in a fixed order (Heat adds them one
+ * ALTER at a time): the live columns of each list must be a prefix of it, since `upgrade` appends
+ * the missing ones and column positions are part of the schema. A later column without an earlier
+ * one is no state of the step.
+ */
+export async function assessAppending(
+  s: StepState,
+  appended: Readonly<Record<string, readonly string[]>>,
+  o: Parameters<typeof assessBetween>[1] = {},
+): Promise<Assessment> {
+  for (const [table, columns] of Object.entries(appended)) {
+    const first = columns.findIndex((c) => !s.live.hasColumn(table, c));
+    const later = first < 0 ? undefined : columns.slice(first + 1).find((c) => s.live.hasColumn(table, c));
+    if (later) return { state: 'unknown', note: `not a state of step ${s.to}: ${table}.${later} is there but ${table}.${columns[first]!} (added before it) is not` };
+  }
+  return assessBetween(s, o);
+}
 
 // --- steps 057..071
 // (imports of this section kept here, so that parallel sections merge without touching the file's head)

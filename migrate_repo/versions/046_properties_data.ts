@@ -1,10 +1,12 @@
 /** 046 — resource.properties_data (Json: LONGTEXT/TEXT). */
-import type { MigrateEngine } from '../../migrate/script/contract.js';
-import { addColumns } from '../lib/alter.js';
+import type { MigrateEngine, StepState } from '../../migrate/script/contract.js';
+import { addMissingColumns, assessBetween, startingSchema } from '../lib/assess.js';
 import { types } from '../lib/dialect.js';
-import { MysqlState } from '../lib/mysql-state.js';
 
 export async function upgrade(migrate_engine: MigrateEngine): Promise<void> {
-  const state = await MysqlState.load(migrate_engine, ['resource']);
-  await addColumns(migrate_engine, 'resource', [['properties_data', types(migrate_engine.dialect).longtext]], state);
+  const e = migrate_engine;
+  await addMissingColumns(e, await startingSchema(e, ['resource']), 'resource', [['properties_data', types(e.dialect).longtext]]);
 }
+
+/** The column added, the version not bumped: nothing left but the bump. */
+export const assess = (s: StepState) => assessBetween(s);

@@ -3,11 +3,15 @@
  * stack (owner_id IS NULL, deleted or not): its distance from that top-level stack. A backup stack
  * stops the descent (it and everything below it keep 0), as do missing owners. Heat walks the tree
  * one UPDATE per stack; this computes the same with one recursive query.
+ *
+ * A run stopped part way (real Heat's stops between any two of its per-stack UPDATEs) is finished
+ * by the same statements: the column is added if missing, and every depth is computed again from
+ * owner_id and backup, which no state of this step has changed.
  */
-import type { MigrateEngine } from '../../migrate/script/contract.js';
+import type { MigrateEngine, StepState } from '../../migrate/script/contract.js';
 import { rows } from '../lib/progress.js';
-import { addColumns, backfill } from '../lib/alter.js';
-import { MysqlState } from '../lib/mysql-state.js';
+import { backfill } from '../lib/alter.js';
+import { addMissingColumns, assessBetween, count, startingSchema } from '../lib/assess.js';
 import { withKeyedTemp } from '../lib/mysql-join.js';
 
 const TREE =
@@ -18,8 +22,7 @@ const TREE =
 
 export async function upgrade(migrate_engine: MigrateEngine): Promise<void> {
   const e = migrate_engine;
-  const state = await MysqlState.load(e, ['stack']);
-  await addColumns(e, 'stack', [['nested_depth', 'INTEGER']], state);
+  await addMissingColumns(e, await startingSchema(e, ['stack']), 'stack', [['nested_depth', 'INTEGER']]);
   await backfill(e, 'stack', 'nested_depth', '0');
   // A write statement never starts with WITH: the engine's preview mode treats those as reads.
   const depths = `(WITH RECURSIVE ${TREE} SELECT id, depth FROM tree WHERE depth > 0) d`;
@@ -37,3 +40,8 @@ export async function upgrade(migrate_engine: MigrateEngine): Promise<void> {
     rows(e, '047', 'nested stacks given their depth', changed);
   }
 }
+
+export const assess = (s: StepState) =>
+  assessBetween(s, {
+    data: async () => `stack.nested_depth added, ${await count(s, 'SELECT COUNT(*) FROM stack WHERE nested_depth IS NULL')} stacks not yet back-filled (every depth is computed again)`,
+  });

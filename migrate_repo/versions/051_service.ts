@@ -1,13 +1,12 @@
 /** 051 — table service (no FKs, no extra indexes). */
-import type { MigrateEngine } from '../../migrate/script/contract.js';
+import type { MigrateEngine, StepState } from '../../migrate/script/contract.js';
+import { assessBetween, startingSchema } from '../lib/assess.js';
 import { types } from '../lib/dialect.js';
-import { hasTable, MysqlState } from '../lib/mysql-state.js';
 
 export async function upgrade(migrate_engine: MigrateEngine): Promise<void> {
   const e = migrate_engine;
   const t = types(e.dialect);
-  const state = await MysqlState.load(e, ['service']);
-  if (hasTable(state, 'service')) return;
+  if ((await startingSchema(e, ['service']))?.hasTable('service')) return;
   await e.query(
     `CREATE TABLE service (id VARCHAR(36) NOT NULL, engine_id VARCHAR(36) NOT NULL, host VARCHAR(255) NOT NULL, ` +
       `hostname VARCHAR(255) NOT NULL, ${t.quote('binary')} VARCHAR(255) NOT NULL, topic VARCHAR(255) NOT NULL, ` +
@@ -15,3 +14,6 @@ export async function upgrade(migrate_engine: MigrateEngine): Promise<void> {
       `deleted_at ${t.datetime}, PRIMARY KEY (id))${t.tableOptions}`,
   );
 }
+
+/** The table created, the version not bumped: nothing left but the bump. */
+export const assess = (s: StepState) => assessBetween(s);

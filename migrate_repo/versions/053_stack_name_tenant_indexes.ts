@@ -1,18 +1,27 @@
 /**
  * 053 — ix_stack_name and ix_stack_tenant. MySQL gets prefix length 255 on both; MariaDB keeps it
- * only on tenant (varchar(256)).
+ * only on tenant (varchar(256)). Real Heat creates them one statement at a time: a run stopped
+ * between them is finished by creating the one still missing.
  */
-import type { MigrateEngine } from '../../migrate/script/contract.js';
-import { hasIndex, MysqlState } from '../lib/mysql-state.js';
+import type { MigrateEngine, StepState } from '../../migrate/script/contract.js';
+import { assessBetween, startingSchema } from '../lib/assess.js';
+
+const INDEXES = [
+  ['ix_stack_name', 'name'],
+  ['ix_stack_tenant', 'tenant'],
+] as const;
 
 export async function upgrade(migrate_engine: MigrateEngine): Promise<void> {
   const e = migrate_engine;
+  const c = await startingSchema(e, ['stack']);
+  const missing = INDEXES.filter(([name]) => !c?.find('index', 'stack', name));
+  if (missing.length === 0) return;
   if (e.dialect === 'mysql') {
-    const s = await MysqlState.load(e, ['stack']);
-    if (hasIndex(s, 'stack', 'ix_stack_tenant')) return;
-    await e.query('ALTER TABLE stack ADD INDEX ix_stack_name (name(255)), ADD INDEX ix_stack_tenant (tenant(255))');
+    await e.query(`ALTER TABLE stack ${missing.map(([name, col]) => `ADD INDEX ${name} (${col}(255))`).join(', ')}`);
   } else {
-    await e.query('CREATE INDEX ix_stack_name ON stack (name)');
-    await e.query('CREATE INDEX ix_stack_tenant ON stack (tenant)');
+    for (const [name, col] of missing) await e.query(`CREATE INDEX ${name} ON stack (${col})`);
   }
 }
+
+/** One index or both, the version not bumped. */
+export const assess = (s: StepState) => assessBetween(s);

@@ -16,28 +16,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { introspect } from '../../migrate/catalog/introspect.js';
-import { forEachDialect, withTestDatabase, type TestDatabase } from '../support/db.js';
+import { forEachDialect, withTestDatabase } from '../support/db.js';
 import { runHeat } from '../support/heat-cli.js';
-import { heatUpgrade, heatVersionControl } from '../support/heat-run.js';
-import { checkSeedAt71, seedAt28 } from '../support/heat-seed.js';
-import { asQueryable } from '../support/targets.js';
-
-async function seededAt(db: TestDatabase, v: number): Promise<void> {
-  await heatVersionControl(db.url);
-  await heatUpgrade(db.url, 28);
-  await seedAt28(db);
-  await heatUpgrade(db.url, v);
-}
-
-/** What "unchanged" compares: the catalog, every table's row count, the version. */
-async function snapshot(db: TestDatabase): Promise<string> {
-  const c = await introspect(asQueryable(db));
-  const counts: string[] = [];
-  for (const t of c.tables().filter((x) => x !== '')) counts.push(`${t}=${String((await db.query(`SELECT COUNT(*) AS n FROM ${t}`))[0]!.n)}`);
-  const v = (await db.query('SELECT version FROM migrate_version'))[0]!.version;
-  return [c.serialize(), counts.join(' '), `version ${String(v)}`].join('\n');
-}
+import { seededAt, stateOf as snapshot } from '../support/heat-gate.js';
+import { checkSeedAt71 } from '../support/heat-seed.js';
 
 await forEachDialect('takeover of step 057', (dialect) => {
   if (dialect !== 'sqlite') {
