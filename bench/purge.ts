@@ -79,11 +79,18 @@ export function purgeDatasetSql(b: Backend, n: number): string {
     `INSERT INTO resource (id, uuid, name, created_at, updated_at, action, status, status_reason, stack_id, properties_data, properties_data_encrypted, atomic_key, current_template_id, root_stack_id) SELECT seq + 1, ${d.cat("'r-'", d.str('seq'))}, ${d.cat("'server-ü-'", d.str(d.mod('seq', 10)))}, '2026-01-01 00:00:00', '2026-01-01 00:00:00', 'CREATE', 'COMPLETE', 'state changed', ${sid(d.div('seq', 10))}, ${props}, ${d.f}, 1, ${d.div('seq', 10)} + 1, ${sid(d.div('seq', 10))} FROM ${d.seq(n * 10)}`,
     `INSERT INTO resource_data (id, created_at, updated_at, ${b === 'mysql' ? '`key`' : '"key"'}, value, redact, decrypt_method, resource_id) SELECT seq + 1, '2026-01-01 00:00:00', '2026-01-01 00:00:00', CASE WHEN ${d.mod('seq', 2)} = 0 THEN 'password' ELSE 'endpoint_url' END, ${d.cat("'value-'", filler('seq', 30))}, ${d.f}, NULL, ${d.div('seq', 2)} * 5 + 1 FROM ${d.seq(n * 2)}`,
     `INSERT INTO event (id, uuid, stack_id, created_at, updated_at, resource_action, resource_status, resource_name, physical_resource_id, resource_status_reason, resource_type, resource_properties) SELECT seq + 1, ${d.cat("'e-'", d.str('seq'))}, ${sid(d.div('seq', 20))}, '2026-01-01 00:00:00', '2026-01-01 00:00:00', 'CREATE', 'COMPLETE', ${d.cat("'server-ü-'", d.str(d.mod('seq', 10)))}, ${d.cat("'phys-'", d.str('seq'))}, ${d.cat("'state changed ✓ '", filler('seq', 20))}, 'OS::Nova::Server', CASE WHEN ${d.mod('seq', 2)} = 0 THEN ${d.blob('seq')} ELSE NULL END FROM ${d.seq(n * 20)}`,
+    // Beyond SPEC §8 (real Heat 6.0.0 fails on the snapshots, §2.5): a snapshot of every 4th stack
+    // (~0.5 KB of data), a tag per stack, a stuck lock on every 50th, and every 10th stack (a live
+    // one) keeping the previous stack's template as its prev_raw_template_id (the keep rule).
+    `INSERT INTO snapshot (id, stack_id, name, created_at, updated_at, status, status_reason, data, tenant) SELECT ${d.cat("'snap-'", d.str('seq'))}, ${sid('seq * 4')}, ${d.cat("'before upgrade ✓ '", d.str('seq'))}, '2026-01-01 00:00:00', '2026-01-01 00:00:00', 'COMPLETE', 'Stack SNAPSHOT completed successfully', ${d.cat(`'{"resources": {"server": {"data": "'`, filler('seq', 60), `'"}}}'`)}, ${d.cat("'tenant-'", d.str(d.mod('seq * 4', 50)))} FROM ${d.seq(n / 4)}`,
+    `INSERT INTO stack_tag (id, created_at, updated_at, tag, stack_id) SELECT seq + 1, '2026-01-01 00:00:00', '2026-01-01 00:00:00', ${d.cat("'tag-'", d.str(d.mod('seq', 7)))}, ${sid('seq')} FROM ${d.seq(n)}`,
+    `INSERT INTO stack_lock (stack_id, created_at, updated_at, engine_id) SELECT ${sid('seq * 50')}, '2026-01-01 00:00:00', '2026-01-01 00:00:00', 'dead-engine' FROM ${d.seq(n / 50)}`,
+    `UPDATE stack SET prev_raw_template_id = raw_template_id - 1 WHERE raw_template_id % 10 = 4`,
   ];
   if (b === 'postgresql') {
-    for (const t of ['raw_template', 'user_creds', 'resource', 'resource_data', 'event']) stmts.push(`SELECT setval(pg_get_serial_sequence('${t}', 'id'), (SELECT MAX(id) FROM ${t}))`);
+    for (const t of ['raw_template', 'user_creds', 'resource', 'resource_data', 'event', 'stack_tag']) stmts.push(`SELECT setval(pg_get_serial_sequence('${t}', 'id'), (SELECT MAX(id) FROM ${t}))`);
     stmts.push('ANALYZE');
-  } else stmts.push('ANALYZE TABLE stack, resource, resource_data, event, raw_template, user_creds');
+  } else stmts.push('ANALYZE TABLE stack, resource, resource_data, event, raw_template, user_creds, snapshot, stack_tag, stack_lock');
   return `${stmts.join(';\n')};\n`;
 }
 
