@@ -2,8 +2,9 @@
  * `purge_deleted`: deletes the stacks soft-deleted before a time line, everything that belongs to
  * them, the templates and credentials nothing else uses any more, and the expired services.
  *
- *   const r = await purgeDeleted(db, { timeLine, batchSize: 20, logger });  // rows deleted per table
- *   const n = await purgeDryRun(db, { timeLine });                          // what it would delete
+ *   const s = await openHeatSession(...);                                    // one bare-driver connection
+ *   const r = await purgeDeleted(s, { timeLine, batchSize: 20, logger });   // rows deleted per table
+ *   const n = await purgeDryRun(s, { timeLine });                           // what it would delete
  *
  * How (SPEC §2.3-2.6):
  * - S = every stack with `deleted_at < timeLine` (and `tenant = projectId`), ownership ignored.
@@ -16,6 +17,10 @@
  * - The keep rules are inside the DELETE (`NOT EXISTS`), so a reference that a running engine
  *   commits meanwhile is honoured.
  * - Deadlocks and lock-wait timeouts roll the batch back and retry it (0.5 s, 1 s, 2 s).
+ * - Cost (bench/README.md "purge_deleted"): per batch a dozen round trips (lock the stacks, one
+ *   DELETE per table, commit), whatever the number of rows; the time is
+ *   the server's per-row work. On PostgreSQL that work is linear only with an index on each
+ *   foreign-key column, which Heat's schema lacks: purge-indexes.ts builds them for the run.
  */
 import type { Queryable } from '../../migrate/dialect/contract.js';
 import { driverError } from '../../migrate/dialect/helpers.js';
@@ -58,6 +63,8 @@ export const DEFAULT_BATCH_SIZE = 200;
 const RETRY_DELAYS_MS = [500, 1000, 2000];
 /** Keys per IN list. */
 const CHUNK = 5000;
+/** Stacks per DELETE by `stack_id` (the default batch is one statement per table). */
+const STACKS_PER_DELETE = 250;
 
 const zero = (): PurgeCounts => Object.fromEntries(PURGE_TABLES.map((t) => [t, 0])) as PurgeCounts;
 
@@ -157,52 +164,18 @@ function isRetryable(e: unknown): boolean {
   return errno === 1213 || errno === 1205 || code === '40P01' || code === '55P03' || code === '40001' || code === 'SQLITE_BUSY';
 }
 
-/** The child rows of the batch's stacks (table -> keys), found in one round trip. Plain reads: no row locks. */
-async function childRows(q: Queryable, stackIds: readonly string[]): Promise<Map<string, string[]>> {
-  const text = q.dialect === 'mysql' ? 'CHAR' : 'TEXT';
-  const child = (t: string, key: string, from: string, col: string, n: number) => `SELECT '${t}' AS t, CAST(${key} AS ${text}) AS id FROM ${from} WHERE ${col} IN (${marks(n)})`;
-  const out = new Map<string, string[]>();
-  for (let i = 0; i < stackIds.length; i += CHUNK) {
-    const ids = stackIds.slice(i, i + CHUNK);
-    const parts = [
-      ['resource', 'x.id', 'resource x', 'x.stack_id'],
-      ['resource_data', 'd.id', 'resource_data d INNER JOIN resource x ON x.id = d.resource_id', 'x.stack_id'],
-      ['event', 'x.id', 'event x', 'x.stack_id'],
-      ['snapshot', 'x.id', 'snapshot x', 'x.stack_id'],
-      ['stack_tag', 'x.id', 'stack_tag x', 'x.stack_id'],
-      ['stack_lock', 'x.stack_id', 'stack_lock x', 'x.stack_id'],
-      ['sync_point', 'x.stack_id', 'sync_point x', 'x.stack_id'],
-      ['watch_rule', 'x.id', 'watch_rule x', 'x.stack_id'],
-      ['watch_data', 'd.id', 'watch_data d INNER JOIN watch_rule x ON x.id = d.watch_rule_id', 'x.stack_id'],
-    ] as const;
-    const sql = parts.map(([t, k, f, c]) => child(t, k, f, c, ids.length)).join(' UNION ALL ');
-    const rows = await q.query(sql, parts.flatMap(() => ids));
-    for (const r of rows) {
-      const t = String(r.t);
-      const list = out.get(t);
-      if (list) list.push(String(r.id));
-      else out.set(t, [String(r.id)]);
-    }
-  }
-  return out;
-}
-
 /**
  * Deletes one batch of stacks and what becomes unreferenced; returns the rows deleted per table.
- * First the batch's stacks that are still expired are locked (a stack restored since the plan drops
- * out; one being restored now waits for this batch or makes it wait). The child rows are found with
- * plain (non-locking) reads and deleted by primary key: a DELETE by `stack_id` may scan the table
- * and wait on the rows a running engine holds (on MariaDB that made the engine's transaction a
- * deadlock victim, which no retry on our side can prevent).
+ * First the batch's stacks that are still expired are locked (FOR UPDATE; SQLite's write lock is
+ * already held): a stack restored since the plan drops out, and an engine that would add a child
+ * row to a locked stack waits for this batch (then fails on the foreign key, as it would anyway).
+ * So the DELETEs by `stack_id` that follow see every child row there is. They go through the
+ * foreign-key indexes (InnoDB's own; on PostgreSQL the purge's temporary ones), in lists of at
+ * most {@link STACKS_PER_DELETE} stacks so that no plan turns into a table scan that would wait on
+ * rows a running engine holds.
  */
 async function deleteBatch(q: Queryable, batch: readonly string[], timeLine: string): Promise<PurgeCounts> {
   const n = zero();
-  const del = async (table: PurgeTable, col: string, values: readonly unknown[], extra = '', params: readonly unknown[] = []) => {
-    for (let i = 0; i < values.length; i += CHUNK) {
-      const part = values.slice(i, i + CHUNK);
-      n[table] += await q.execute(`DELETE FROM ${table} WHERE ${col} IN (${marks(part.length)})${extra}`, [...part, ...params]);
-    }
-  };
   const lock = q.dialect === 'sqlite' ? '' : ' FOR UPDATE';
   const stacks: { id: string; a: number | null; b: number | null; c: number | null }[] = [];
   for (let i = 0; i < batch.length; i += CHUNK) {
@@ -215,34 +188,40 @@ async function deleteBatch(q: Queryable, batch: readonly string[], timeLine: str
   }
   if (!stacks.length) return n;
   const stackIds = stacks.map((s) => s.id);
-  const found = await childRows(q, stackIds);
-  const ids = (t: string) => found.get(t) ?? [];
   const templates = [...new Set(stacks.flatMap((r) => [r.a, r.b]).filter((x): x is number => x !== null))];
   const creds = [...new Set(stacks.map((r) => r.c).filter((x): x is number => x !== null))];
-
-  await del('resource_data', 'id', ids('resource_data'));
-  await del('watch_data', 'id', ids('watch_data'));
-  await del('watch_rule', 'id', ids('watch_rule'));
-  await del('snapshot', 'id', ids('snapshot'));
-  await del('stack_lock', 'stack_id', ids('stack_lock'));
-  await del('stack_tag', 'id', ids('stack_tag'));
-  await del('event', 'id', ids('event'));
-  // sync_point has a composite key; it is small and short-lived, so by stack_id.
-  await del('sync_point', 'stack_id', [...new Set(ids('sync_point'))]);
-  await del('resource', 'id', ids('resource'));
+  // A grandchild table through its parent: MySQL's multi-table DELETE (a single-table DELETE with an
+  // IN (SELECT ...) is not turned into a join there), a semi-join elsewhere.
+  const viaParent = (table: PurgeTable, fk: string, parent: string, k: number) =>
+    q.dialect === 'mysql'
+      ? `DELETE c FROM ${table} c INNER JOIN ${parent} p ON p.id = c.${fk} WHERE p.stack_id IN (${marks(k)})`
+      : `DELETE FROM ${table} WHERE ${fk} IN (SELECT p.id FROM ${parent} p WHERE p.stack_id IN (${marks(k)}))`;
+  for (let i = 0; i < stackIds.length; i += STACKS_PER_DELETE) {
+    const ids = stackIds.slice(i, i + STACKS_PER_DELETE);
+    n.resource_data += await q.execute(viaParent('resource_data', 'resource_id', 'resource', ids.length), ids);
+    n.watch_data += await q.execute(viaParent('watch_data', 'watch_rule_id', 'watch_rule', ids.length), ids);
+    for (const t of ['watch_rule', 'snapshot', 'stack_lock', 'stack_tag', 'event', 'sync_point', 'resource'] as const) {
+      n[t] += await q.execute(`DELETE FROM ${t} WHERE stack_id IN (${marks(ids.length)})`, ids);
+    }
+  }
+  const del = async (table: PurgeTable, values: readonly unknown[], extra = '') => {
+    for (let i = 0; i < values.length; i += CHUNK) {
+      const part = values.slice(i, i + CHUNK);
+      n[table] += await q.execute(`DELETE FROM ${table} WHERE id IN (${marks(part.length)})${extra}`, part);
+    }
+  };
   // Locked above and still expired; the foreign keys stop the batch (rolled back) if a child row
-  // appeared meanwhile that the read above did not see.
-  await del('stack', 'id', stackIds);
+  // is there all the same.
+  await del('stack', stackIds);
   // The keep rules inside the DELETE: a reference committed meanwhile by an engine is honoured.
   await del(
     'raw_template',
-    'id',
     templates,
     ' AND NOT EXISTS (SELECT 1 FROM stack s1 WHERE s1.raw_template_id = raw_template.id)' +
       ' AND NOT EXISTS (SELECT 1 FROM stack s2 WHERE s2.prev_raw_template_id = raw_template.id)' +
       ' AND NOT EXISTS (SELECT 1 FROM resource r WHERE r.current_template_id = raw_template.id)',
   );
-  await del('user_creds', 'id', creds, ' AND NOT EXISTS (SELECT 1 FROM stack s WHERE s.user_creds_id = user_creds.id)');
+  await del('user_creds', creds, ' AND NOT EXISTS (SELECT 1 FROM stack s WHERE s.user_creds_id = user_creds.id)');
   return n;
 }
 
