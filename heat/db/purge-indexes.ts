@@ -111,6 +111,8 @@ export async function purgeIndexes(q: Queryable, logger: Logger | undefined, wai
       left.delete(name);
     }
     const t0 = performance.now();
+    const todo = FK_COLUMNS.filter(([t, c]) => !left.has(indexName(t, c)) && !have.has(`${t}.${c}`)).length;
+    if (todo) logger?.info({ indexes: todo }, `purge_deleted: building ${todo} temporary indexes on foreign-key columns (CREATE INDEX CONCURRENTLY; each waits at most ${waitS} s for transactions open on its table)`);
     for (const [table, column] of FK_COLUMNS) {
       const name = indexName(table, column);
       if (left.has(name)) {

@@ -230,3 +230,34 @@ for (const dialect of ALL_DIALECTS) {
     }
   });
 }
+
+const reachable = { mysql: await skipUnlessReachable('mysql'), postgresql: await skipUnlessReachable('postgresql') };
+describe('purge_deleted connects as the other commands do (bare driver)', () => {
+  for (const dialect of ['mysql', 'postgresql'] as const) {
+    test(`${dialect}: a missing database is not retried and says to create it; a refused port is retried`, { ...reachable[dialect], timeout: 120_000 }, async () => {
+      const h = await makeHeat71(dialect);
+      try {
+        const noDb = h.url.replace(/\/([^/?]+)(\?|$)/, '/heat_no_such_db$2');
+        const r = await runHeat(['purge_deleted'], { url: noDb, env: { ...env, OS_DATABASE__MAX_RETRIES: '3', OS_DATABASE__RETRY_INTERVAL: '1' } });
+        assert.equal(r.code, 1, describeRun(r));
+        assert.match(r.stderr, /ERROR: cannot connect to .*heat_no_such_db.*\(create the database and run heat-manage db_sync first\)$/m, describeRun(r));
+        assert.doesNotMatch(r.stderr, /database not reachable/, 'not retried');
+        const refused = h.url.replace(/:\d+\//, ':1/');
+        const q = await runHeat(['purge_deleted'], { url: refused, env: { ...env, OS_DATABASE__MAX_RETRIES: '1', OS_DATABASE__RETRY_INTERVAL: '0' } });
+        assert.equal(q.code, 1, describeRun(q));
+        assert.match(q.stderr, /database not reachable \(attempt 1 of 2\)/, describeRun(q));
+        assert.match(q.stderr, /ERROR: cannot connect to .*gave up after 2 attempts/, describeRun(q));
+      } finally {
+        await h.db.drop();
+      }
+    });
+  }
+  test('sqlite: a missing file is not created', async () => {
+    const url = 'sqlite:////tmp/heat-purge-no-such-dir-i19/heat.sqlite';
+    const r = await runHeat(['purge_deleted'], { url, env });
+    assert.equal(r.code, 1, describeRun(r));
+    assert.match(r.stderr, /^ERROR: the database .*heat\.sqlite does not exist: run heat-manage db_sync first$/m);
+    const d = await runHeat(['purge_deleted', '--dry-run'], { url, env });
+    assert.equal(d.code, 1, describeRun(d));
+  });
+});
