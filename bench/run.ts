@@ -42,7 +42,10 @@ function args() {
     /** Realistic sizes whose replay floor is measured too (a capture run and a replay: ~2x the time). */
     floorSizes: get('floor', '20000').split(',').map(Number),
     json: get('json', ''),
-    batches: get('batches', '20').split(',').map(Number),
+    /** purge: batch sizes (default: none given, the tool's default). */
+    batches: get('batches', '').split(',').filter(Boolean).map(Number),
+    /** purge: also time Heat 6.0.0's statements on the same data, at these sizes (PostgreSQL: quadratic, at most 4000). */
+    heatSql: get('heat-sql', '2000,20000').split(',').filter(Boolean).map(Number),
   };
 }
 
@@ -362,7 +365,7 @@ async function main() {
     if (o.cases.includes('data') && b !== 'sqlite') for (const n of o.sizes) caseData(b, n, o.dataRuns);
     if (o.cases.includes('purge') && b !== 'sqlite') {
       for (const n of o.sizes) {
-        notes.push(...casePurge(b, n, o.dataRuns, o.batches, add).notes);
+        notes.push(...casePurge(b, n, o.dataRuns, o.batches, add, { heatStatements: o.heatSql.includes(n) && (b === 'mysql' || n <= 4000) }).notes);
       }
     }
     if (o.cases.includes('realistic') && b !== 'sqlite') {

@@ -7,7 +7,8 @@ import { UsageError } from '../../migrate/errors.js';
 import type { Logger } from '../../migrate/script/contract.js';
 import type { HeatConfig } from '../config/index.js';
 import { MIN_MICROS, pyText, resolveNow, sqlText, US_PER_S, type Micros } from '../common/timeutils.js';
-import { checkSchemaVersion, openHeatDb, type HeatDb } from '../db/datasource.js';
+import type { Session } from '../../migrate/session.js';
+import { checkSchemaVersion, openHeatDb, openHeatSession, type HeatDb } from '../db/datasource.js';
 import { HeatError } from '../db/migration.js';
 import { DEFAULT_BATCH_SIZE, PURGE_TABLES, purgeDeleted, purgeDryRun } from '../db/purge.js';
 import { resourceDataList } from '../db/resource-data.js';
@@ -69,17 +70,20 @@ function now(ctx: CommandContext): Micros {
   }
 }
 
-/** What a management command does with the database, prepared from its checked arguments. */
-type Work = (db: HeatDb) => Promise<void>;
+/**
+ * What a management command does with the database, prepared from its checked arguments: through
+ * the TypeORM data layer, or (`light`) on one bare-driver connection (no TypeORM to load).
+ */
+type Work = ((db: HeatDb) => Promise<void>) | { readonly light: (s: Session) => Promise<void> };
 type Prepare = (p: Parsed, ctx: CommandContext, now: Micros) => Work;
 
-function purge(p: Parsed, { logger, io }: CommandContext, t: Micros): Work {
+function purge(p: Parsed, { cfg, logger, io }: CommandContext, t: Micros): Work {
   const opt = p.options;
   const granularity = (opt.granularity as keyof typeof UNIT_S | undefined) ?? 'days';
   const timeLine = purgeTimeLine(t, p.positionals.age ?? '90', granularity);
   const size = batchSize(opt.batchSize as string | undefined);
-  const o = { timeLine, projectId: opt.projectId as string | undefined, batchSize: size, logger };
-  return async (db) => {
+  const o = { timeLine, projectId: opt.projectId as string | undefined, batchSize: size, logger, lockWaitS: cfg.database.lockWaitTimeout };
+  const light = async (db: Session) => {
     logger.info({ timeLine: sqlText(timeLine) }, `purge_deleted: deleting what was deleted before ${pyText(timeLine)}${o.projectId !== undefined ? ` in project ${o.projectId}` : ''}`);
     if (opt.dryRun) {
       const n = await purgeDryRun(db, o);
@@ -89,6 +93,7 @@ function purge(p: Parsed, { logger, io }: CommandContext, t: Micros): Work {
     const n = await purgeDeleted(db, o);
     for (const tb of PURGE_TABLES) logger.info({ table: tb, rows: n[tb] }, `purge_deleted: deleted ${n[tb]} rows from ${tb}`);
   };
+  return { light };
 }
 
 function resourceData(p: Parsed, { cfg, io }: CommandContext): Work {
@@ -137,14 +142,24 @@ const MANAGEMENT: Record<ManagementCommand, Prepare> = {
 export async function runManagement(name: ManagementCommand, p: Parsed, ctx: CommandContext): Promise<number> {
   const { cfg, logger } = ctx;
   const work = MANAGEMENT[name](p, ctx, now(ctx));
-  const db = await openHeatDb({
+  const o = {
     url: cfg.database.connection,
     logger,
     maxRetries: cfg.database.maxRetries,
     retryIntervalS: cfg.database.retryInterval,
     logSql: cfg.debug,
     defaultUser: cfg.engineHooks.user,
-  });
+  };
+  if (typeof work !== 'function') {
+    const s = await openHeatSession(o);
+    try {
+      await work.light(s);
+      return 0;
+    } finally {
+      await s.close();
+    }
+  }
+  const db = await openHeatDb(o);
   try {
     await checkSchemaVersion(db);
     await work(db);

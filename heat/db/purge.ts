@@ -2,8 +2,9 @@
  * `purge_deleted`: deletes the stacks soft-deleted before a time line, everything that belongs to
  * them, the templates and credentials nothing else uses any more, and the expired services.
  *
- *   const r = await purgeDeleted(db, { timeLine, batchSize: 20, logger });  // rows deleted per table
- *   const n = await purgeDryRun(db, { timeLine });                          // what it would delete
+ *   const s = await openHeatSession(...);                                    // one bare-driver connection
+ *   const r = await purgeDeleted(s, { timeLine, batchSize: 20, logger });   // rows deleted per table
+ *   const n = await purgeDryRun(s, { timeLine });                           // what it would delete
  *
  * How (SPEC §2.3-2.6):
  * - S = every stack with `deleted_at < timeLine` (and `tenant = projectId`), ownership ignored.
@@ -16,11 +17,16 @@
  * - The keep rules are inside the DELETE (`NOT EXISTS`), so a reference that a running engine
  *   commits meanwhile is honoured.
  * - Deadlocks and lock-wait timeouts roll the batch back and retry it (0.5 s, 1 s, 2 s).
+ * - Cost (bench/README.md "purge_deleted"): per batch a dozen round trips (lock the stacks, one
+ *   DELETE per table, commit), whatever the number of rows; the time is
+ *   the server's per-row work. On PostgreSQL that work is linear only with an index on each
+ *   foreign-key column, which Heat's schema lacks: purge-indexes.ts builds them for the run.
  */
-import type { EntityManager, QueryRunner } from 'typeorm';
+import type { Queryable } from '../../migrate/dialect/contract.js';
+import { driverError } from '../../migrate/dialect/helpers.js';
 import type { Logger } from '../../migrate/script/contract.js';
 import { sqlText, type Micros } from '../common/timeutils.js';
-import type { HeatDb } from './datasource.js';
+import { purgeIndexes } from './purge-indexes.js';
 
 /** The tables purge_deleted deletes from, in the order `--dry-run` prints them. */
 export const PURGE_TABLES = [
@@ -49,10 +55,16 @@ export interface PurgeOptions {
   readonly logger?: Logger;
   /** Between retries of a batch (injectable for tests). */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** PostgreSQL: how long building or dropping a temporary index may wait for open transactions (s). */
+  readonly lockWaitS?: number;
 }
 
 export const DEFAULT_BATCH_SIZE = 200;
 const RETRY_DELAYS_MS = [500, 1000, 2000];
+/** Keys per IN list. */
+const CHUNK = 5000;
+/** Stacks per DELETE by `stack_id` (the default batch is one statement per table). */
+const STACKS_PER_DELETE = 250;
 
 const zero = (): PurgeCounts => Object.fromEntries(PURGE_TABLES.map((t) => [t, 0])) as PurgeCounts;
 
@@ -62,41 +74,36 @@ interface ExpiredStack {
   readonly creds: number | null;
 }
 
-/** The expired stacks' filter, as a WHERE clause on alias `s`. */
-function expiredWhere(o: PurgeOptions): [string, Record<string, unknown>] {
-  const params: Record<string, unknown> = { timeLine: sqlText(o.timeLine) };
-  let where = 's.deleted_at < :timeLine';
+const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+const marks = (n: number) => Array.from({ length: n }, () => '?').join(', ');
+
+/** The expired stacks' filter on alias `s`, with its parameters. */
+function expiredWhere(o: PurgeOptions): [string, unknown[]] {
+  const params: unknown[] = [sqlText(o.timeLine)];
+  let where = 's.deleted_at < ?';
   if (o.projectId !== undefined) {
-    where += ' AND s.tenant = :projectId';
-    params.projectId = o.projectId;
+    where += ' AND s.tenant = ?';
+    params.push(o.projectId);
   }
   return [where, params];
 }
 
-async function expiredStacks(m: EntityManager, o: PurgeOptions): Promise<{ stacks: ExpiredStack[]; links: [string, number][] }> {
+async function expiredStacks(q: Queryable, o: PurgeOptions): Promise<{ stacks: ExpiredStack[]; links: [string, number][] }> {
   const [where, params] = expiredWhere(o);
-  const rows = await m
-    .createQueryBuilder()
-    .select(['s.id AS id', 's.raw_template_id AS raw', 's.prev_raw_template_id AS prev', 's.user_creds_id AS creds'])
-    .from('Stack', 's')
-    .where(where, params)
-    .orderBy('s.id')
-    .getRawMany<{ id: string; raw: number | string | null; prev: number | string | null; creds: number | string | null }>();
-  const num = (v: number | string | null) => (v === null ? null : Number(v));
+  const rows = await q.query(`SELECT s.id AS id, s.raw_template_id AS raw, s.prev_raw_template_id AS prev, s.user_creds_id AS creds FROM stack s WHERE ${where} ORDER BY s.id`, params);
   const stacks = rows.map((r) => ({
     id: String(r.id),
     templates: [num(r.raw), num(r.prev)].filter((t): t is number => t !== null),
     creds: num(r.creds),
   }));
-  // Resources of expired stacks that point at a template: they tie their stack to that template.
-  const links = await m
-    .createQueryBuilder()
-    .select(['DISTINCT r.stack_id AS stack_id', 'r.current_template_id AS tid'])
-    .from('Resource', 'r')
-    .innerJoin('Stack', 's', 's.id = r.stack_id')
-    .where(where, params)
-    .andWhere('r.current_template_id IS NOT NULL')
-    .getRawMany<{ stack_id: string; tid: number | string }>();
+  // Resources of expired stacks that point at another template than their stack's own: they tie
+  // their stack to that template (a link to the stack's own template adds nothing).
+  const links = await q.query(
+    `SELECT DISTINCT r.stack_id AS stack_id, r.current_template_id AS tid FROM resource r INNER JOIN stack s ON s.id = r.stack_id WHERE ${where}` +
+      ' AND r.current_template_id IS NOT NULL AND r.current_template_id <> s.raw_template_id' +
+      ' AND (s.prev_raw_template_id IS NULL OR r.current_template_id <> s.prev_raw_template_id)',
+    params,
+  );
   return { stacks, links: links.map((l) => [String(l.stack_id), Number(l.tid)]) };
 }
 
@@ -153,191 +160,158 @@ export function planBatches(stacks: readonly ExpiredStack[], links: readonly [st
 }
 
 function isRetryable(e: unknown): boolean {
-  const err = e as { errno?: number; code?: string; driverError?: { errno?: number; code?: string } };
-  const errno = err.errno ?? err.driverError?.errno;
-  const code = err.code ?? err.driverError?.code;
+  const { errno, code } = driverError(e);
   return errno === 1213 || errno === 1205 || code === '40P01' || code === '55P03' || code === '40001' || code === 'SQLITE_BUSY';
-}
-
-const CHUNK = 2000;
-
-interface Found {
-  t: string;
-  id: string;
-  a: number | null;
-  b: number | null;
-  c: number | null;
-}
-
-/**
- * Everything a batch deletes, found in one round trip: the stacks (with their template and
- * credential ids) and the keys of their child rows. Plain reads: no row locks.
- * Raw SQL because TypeORM's QueryBuilder has no UNION; the driver's own placeholders are made by
- * TypeORM (escapeQueryWithParameters).
- */
-async function batchRows(m: EntityManager, stackIds: string[]): Promise<Found[]> {
-  const text = m.connection.driver.options.type === 'mysql' ? 'CHAR' : 'TEXT';
-  const k = (col: string) => `CAST(${col} AS ${text})`;
-  const child = (t: string, key: string, from: string, where: string) => `SELECT '${t}' AS t, ${k(key)} AS id, NULL AS a, NULL AS b, NULL AS c FROM ${from} WHERE ${where} IN (:...ids)`;
-  const sql = [
-    'SELECT \'stack\' AS t, s.id AS id, s.raw_template_id AS a, s.prev_raw_template_id AS b, s.user_creds_id AS c FROM stack s WHERE s.id IN (:...ids)',
-    child('resource', 'x.id', 'resource x', 'x.stack_id'),
-    child('resource_data', 'd.id', 'resource_data d INNER JOIN resource x ON x.id = d.resource_id', 'x.stack_id'),
-    child('event', 'x.id', 'event x', 'x.stack_id'),
-    child('snapshot', 'x.id', 'snapshot x', 'x.stack_id'),
-    child('stack_tag', 'x.id', 'stack_tag x', 'x.stack_id'),
-    child('stack_lock', 'x.stack_id', 'stack_lock x', 'x.stack_id'),
-    child('sync_point', 'x.stack_id', 'sync_point x', 'x.stack_id'),
-    child('watch_rule', 'x.id', 'watch_rule x', 'x.stack_id'),
-    child('watch_data', 'd.id', 'watch_data d INNER JOIN watch_rule x ON x.id = d.watch_rule_id', 'x.stack_id'),
-  ].join(' UNION ALL ');
-  const out: Found[] = [];
-  for (let i = 0; i < stackIds.length; i += CHUNK) {
-    const [q, params] = m.connection.driver.escapeQueryWithParameters(sql, { ids: stackIds.slice(i, i + CHUNK) });
-    const rows = (await m.query(q, params)) as { t: string; id: unknown; a: unknown; b: unknown; c: unknown }[];
-    const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
-    for (const r of rows) out.push({ t: String(r.t), id: String(r.id), a: num(r.a), b: num(r.b), c: num(r.c) });
-  }
-  return out;
 }
 
 /**
  * Deletes one batch of stacks and what becomes unreferenced; returns the rows deleted per table.
- * The child rows are found with plain (non-locking) reads and deleted by primary key: a DELETE by
- * `stack_id` may scan the table and wait on the rows a running engine holds (on MariaDB that made
- * the engine's transaction a deadlock victim, which no retry on our side can prevent).
+ * First the batch's stacks that are still expired are locked (FOR UPDATE; SQLite's write lock is
+ * already held): a stack restored since the plan drops out, and an engine that would add a child
+ * row to a locked stack waits for this batch (then fails on the foreign key, as it would anyway).
+ * So the DELETEs by `stack_id` that follow see every child row there is. They go through the
+ * foreign-key indexes (InnoDB's own; on PostgreSQL the purge's temporary ones), in lists of at
+ * most {@link STACKS_PER_DELETE} stacks so that no plan turns into a table scan that would wait on
+ * rows a running engine holds.
  */
-async function deleteBatch(m: EntityManager, stackIds: string[], timeLine: string): Promise<PurgeCounts> {
+async function deleteBatch(q: Queryable, batch: readonly string[], timeLine: string): Promise<PurgeCounts> {
   const n = zero();
-  const del = async (table: PurgeTable, entity: string, col: string, values: readonly unknown[], extra = '', params: Record<string, unknown> = {}) => {
+  const lock = q.dialect === 'sqlite' ? '' : ' FOR UPDATE';
+  const stacks: { id: string; a: number | null; b: number | null; c: number | null }[] = [];
+  for (let i = 0; i < batch.length; i += CHUNK) {
+    const ids = batch.slice(i, i + CHUNK);
+    const rows = await q.query(
+      `SELECT s.id AS id, s.raw_template_id AS a, s.prev_raw_template_id AS b, s.user_creds_id AS c FROM stack s WHERE s.id IN (${marks(ids.length)}) AND s.deleted_at < ?${lock}`,
+      [...ids, timeLine],
+    );
+    for (const r of rows) stacks.push({ id: String(r.id), a: num(r.a), b: num(r.b), c: num(r.c) });
+  }
+  if (!stacks.length) return n;
+  const stackIds = stacks.map((s) => s.id);
+  const templates = [...new Set(stacks.flatMap((r) => [r.a, r.b]).filter((x): x is number => x !== null))];
+  const creds = [...new Set(stacks.map((r) => r.c).filter((x): x is number => x !== null))];
+  // A grandchild table through its parent: MySQL's multi-table DELETE (a single-table DELETE with an
+  // IN (SELECT ...) is not turned into a join there), a semi-join elsewhere.
+  const viaParent = (table: PurgeTable, fk: string, parent: string, k: number) =>
+    q.dialect === 'mysql'
+      ? `DELETE c FROM ${table} c INNER JOIN ${parent} p ON p.id = c.${fk} WHERE p.stack_id IN (${marks(k)})`
+      : `DELETE FROM ${table} WHERE ${fk} IN (SELECT p.id FROM ${parent} p WHERE p.stack_id IN (${marks(k)}))`;
+  for (let i = 0; i < stackIds.length; i += STACKS_PER_DELETE) {
+    const ids = stackIds.slice(i, i + STACKS_PER_DELETE);
+    n.resource_data += await q.execute(viaParent('resource_data', 'resource_id', 'resource', ids.length), ids);
+    n.watch_data += await q.execute(viaParent('watch_data', 'watch_rule_id', 'watch_rule', ids.length), ids);
+    for (const t of ['watch_rule', 'snapshot', 'stack_lock', 'stack_tag', 'event', 'sync_point', 'resource'] as const) {
+      n[t] += await q.execute(`DELETE FROM ${t} WHERE stack_id IN (${marks(ids.length)})`, ids);
+    }
+  }
+  const del = async (table: PurgeTable, values: readonly unknown[], extra = '') => {
     for (let i = 0; i < values.length; i += CHUNK) {
-      const r = await m
-        .createQueryBuilder()
-        .delete()
-        .from(entity)
-        .where(`${col} IN (:...values)${extra}`, { values: values.slice(i, i + CHUNK), ...params })
-        .execute();
-      n[table] += r.affected ?? 0;
+      const part = values.slice(i, i + CHUNK);
+      n[table] += await q.execute(`DELETE FROM ${table} WHERE id IN (${marks(part.length)})${extra}`, part);
     }
   };
-  const found = await batchRows(m, stackIds);
-  const ids = (t: string) => found.filter((r) => r.t === t).map((r) => r.id);
-  const stacks = found.filter((r) => r.t === 'stack');
-  const templates = [...new Set(stacks.flatMap((r) => [r.a, r.b]).filter((x) => x !== null).map(Number))];
-  const creds = [...new Set(stacks.map((r) => r.c).filter((x) => x !== null).map(Number))];
-
-  await del('resource_data', 'ResourceData', 'id', ids('resource_data'));
-  await del('watch_data', 'WatchData', 'id', ids('watch_data'));
-  await del('watch_rule', 'WatchRule', 'id', ids('watch_rule'));
-  await del('snapshot', 'Snapshot', 'id', ids('snapshot'));
-  await del('stack_lock', 'StackLock', 'stack_id', ids('stack_lock'));
-  await del('stack_tag', 'StackTag', 'id', ids('stack_tag'));
-  await del('event', 'Event', 'id', ids('event'));
-  // sync_point has a composite key; it is small and short-lived, so by stack_id.
-  await del('sync_point', 'SyncPoint', 'stack_id', [...new Set(ids('sync_point'))]);
-  await del('resource', 'Resource', 'id', ids('resource'));
-  // Re-checked: a stack restored meanwhile is not deleted (its children are, in this transaction,
-  // so the foreign keys roll the batch back instead: nothing is lost).
-  await del('stack', 'Stack', 'id', stackIds, ' AND deleted_at < :timeLine', { timeLine });
+  // Locked above and still expired; the foreign keys stop the batch (rolled back) if a child row
+  // is there all the same.
+  await del('stack', stackIds);
   // The keep rules inside the DELETE: a reference committed meanwhile by an engine is honoured.
   await del(
     'raw_template',
-    'RawTemplate',
-    'id',
     templates,
     ' AND NOT EXISTS (SELECT 1 FROM stack s1 WHERE s1.raw_template_id = raw_template.id)' +
       ' AND NOT EXISTS (SELECT 1 FROM stack s2 WHERE s2.prev_raw_template_id = raw_template.id)' +
       ' AND NOT EXISTS (SELECT 1 FROM resource r WHERE r.current_template_id = raw_template.id)',
   );
-  await del('user_creds', 'UserCreds', 'id', creds, ' AND NOT EXISTS (SELECT 1 FROM stack s WHERE s.user_creds_id = user_creds.id)');
+  await del('user_creds', creds, ' AND NOT EXISTS (SELECT 1 FROM stack s WHERE s.user_creds_id = user_creds.id)');
   return n;
 }
 
-async function inTransaction<T>(db: HeatDb, fn: (m: EntityManager) => Promise<T>): Promise<T> {
-  const qr: QueryRunner = db.ds.createQueryRunner();
+async function inTransaction<T>(q: Queryable, fn: () => Promise<T>): Promise<T> {
+  // MySQL: READ COMMITTED (set once per session, see purgeDeleted): no gap locks on the indexes we
+  // scan, so a running engine inserting events or resources next to the purged ids is not blocked.
+  // SQLite: IMMEDIATE takes the write lock first (no lock upgrade that could fail half-way).
+  await q.execute(q.dialect === 'sqlite' ? 'BEGIN IMMEDIATE' : q.dialect === 'mysql' ? 'START TRANSACTION' : 'BEGIN');
   try {
-    await qr.connect();
-    // READ COMMITTED on MySQL: no gap locks on the indexes we scan, so a running engine inserting
-    // events or resources next to the purged ids is not blocked (nor made a deadlock victim).
-    await qr.startTransaction(db.dialect === 'mysql' ? 'READ COMMITTED' : undefined);
-    try {
-      const r = await fn(qr.manager);
-      await qr.commitTransaction();
-      return r;
-    } catch (e) {
-      await qr.rollbackTransaction().catch(() => undefined);
-      throw e;
-    }
-  } finally {
-    await qr.release();
+    const r = await fn();
+    await q.execute('COMMIT');
+    return r;
+  } catch (e) {
+    await q.execute('ROLLBACK').catch(() => undefined);
+    throw e;
   }
 }
 
-export async function purgeDeleted(db: HeatDb, o: PurgeOptions): Promise<PurgeCounts> {
+/**
+ * Purges on one connection (no transaction open). On PostgreSQL it first gives the foreign-key
+ * columns temporary indexes (purge-indexes.ts) and drops them at the end.
+ */
+export async function purgeDeleted(q: Queryable, o: PurgeOptions): Promise<PurgeCounts> {
   const total = zero();
   const timeLine = sqlText(o.timeLine);
   const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  if (q.dialect === 'mysql') await q.execute('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
   // Services first, in their own statement (as Heat 8+): always, also under -p.
-  const sr = await db.ds.createQueryBuilder().delete().from('Service').where('deleted_at < :timeLine', { timeLine }).execute();
-  total.service = sr.affected ?? 0;
+  total.service = await q.execute('DELETE FROM service WHERE deleted_at < ?', [timeLine]);
 
-  const { stacks, links } = await expiredStacks(db.ds.manager, o);
+  const { stacks, links } = await expiredStacks(q, o);
   const batches = planBatches(stacks, links, o.batchSize ?? DEFAULT_BATCH_SIZE);
   o.logger?.info({ stacks: stacks.length, batches: batches.length, timeLine }, `purging ${stacks.length} stacks deleted before ${timeLine} in ${batches.length} batches`);
-  let lastLog = performance.now();
-  for (let b = 0; b < batches.length; b++) {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const n = await inTransaction(db, (m) => deleteBatch(m, batches[b]!, timeLine));
-        for (const t of PURGE_TABLES) total[t] += n[t];
-        break;
-      } catch (e) {
-        if (!isRetryable(e) || attempt >= RETRY_DELAYS_MS.length) throw e;
-        const ms = RETRY_DELAYS_MS[attempt]!;
-        o.logger?.warn({ batch: b + 1, attempt: attempt + 1 }, `batch ${b + 1} of ${batches.length} hit a deadlock or lock wait (${(e as Error).message.split('\n')[0]}); retrying in ${ms} ms`);
-        await sleep(ms);
+  if (!batches.length) return total;
+  const indexes = q.dialect === 'postgresql' ? await purgeIndexes(q, o.logger, o.lockWaitS ?? 30) : undefined;
+  try {
+    let lastLog = performance.now();
+    for (let b = 0; b < batches.length; b++) {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const n = await inTransaction(q, () => deleteBatch(q, batches[b]!, timeLine));
+          for (const t of PURGE_TABLES) total[t] += n[t];
+          break;
+        } catch (e) {
+          if (!isRetryable(e) || attempt >= RETRY_DELAYS_MS.length) throw e;
+          const ms = RETRY_DELAYS_MS[attempt]!;
+          o.logger?.warn({ batch: b + 1, attempt: attempt + 1 }, `batch ${b + 1} of ${batches.length} hit a deadlock or lock wait (${(e as Error).message.split('\n')[0]}); retrying in ${ms} ms`);
+          await sleep(ms);
+        }
+      }
+      if (b === 0 || b === batches.length - 1 || performance.now() - lastLog >= 1000) {
+        lastLog = performance.now();
+        o.logger?.info({ batch: b + 1, batches: batches.length }, `purge_deleted: batch ${b + 1} of ${batches.length} committed`);
       }
     }
-    if (b === 0 || b === batches.length - 1 || performance.now() - lastLog >= 1000) {
-      lastLog = performance.now();
-      o.logger?.info({ batch: b + 1, batches: batches.length }, `purge_deleted: batch ${b + 1} of ${batches.length} committed`);
-    }
+  } finally {
+    await indexes?.drop();
   }
   return total;
 }
 
 /** What {@link purgeDeleted} would delete now, per table; changes nothing. */
-export async function purgeDryRun(db: HeatDb, o: PurgeOptions): Promise<PurgeCounts> {
+export async function purgeDryRun(q: Queryable, o: PurgeOptions): Promise<PurgeCounts> {
   const [where, params] = expiredWhere(o);
-  const m = db.ds.manager;
-  const expired = () => m.createQueryBuilder().subQuery().select('s.id').from('Stack', 's').where(where).getQuery();
-  const count = async (entity: string, alias: string, cond: string): Promise<number> => {
-    const r = await m.createQueryBuilder().select('COUNT(*)', 'n').from(entity, alias).where(cond, params).getRawOne<{ n: number | string }>();
-    return Number(r?.n ?? 0);
+  const expired = `(SELECT s.id FROM stack s WHERE ${where})`;
+  const count = async (sql: string, times: number): Promise<number> => {
+    const r = await q.query(`SELECT COUNT(*) AS n FROM ${sql}`, Array.from({ length: times }, () => params).flat());
+    return Number(r[0]?.n ?? 0);
   };
   const n = zero();
-  n.stack = await count('Stack', 's', where);
-  for (const [t, e] of [['stack_lock', 'StackLock'], ['stack_tag', 'StackTag'], ['resource', 'Resource'], ['event', 'Event'], ['sync_point', 'SyncPoint'], ['snapshot', 'Snapshot'], ['watch_rule', 'WatchRule']] as const) {
-    n[t] = await count(e, 'x', `x.stack_id IN ${expired()}`);
+  n.stack = await count(`stack s WHERE ${where}`, 1);
+  for (const t of ['stack_lock', 'stack_tag', 'resource', 'event', 'sync_point', 'snapshot', 'watch_rule'] as const) {
+    n[t] = await count(`${t} x WHERE x.stack_id IN ${expired}`, 1);
   }
-  n.resource_data = await count('ResourceData', 'd', `d.resource_id IN (SELECT r.id FROM resource r WHERE r.stack_id IN ${expired()})`);
-  n.watch_data = await count('WatchData', 'd', `d.watch_rule_id IN (SELECT w.id FROM watch_rule w WHERE w.stack_id IN ${expired()})`);
+  n.resource_data = await count(`resource_data d WHERE d.resource_id IN (SELECT r.id FROM resource r WHERE r.stack_id IN ${expired})`, 1);
+  n.watch_data = await count(`watch_data d WHERE d.watch_rule_id IN (SELECT w.id FROM watch_rule w WHERE w.stack_id IN ${expired})`, 1);
   // A candidate goes unless a stack outside S, or a resource of such a stack, references it.
-  const outside = `NOT IN ${expired()}`;
+  const outside = `NOT IN ${expired}`;
   n.raw_template = await count(
-    'RawTemplate',
-    't',
-    `(t.id IN (SELECT s.raw_template_id FROM stack s WHERE ${where}) OR t.id IN (SELECT s.prev_raw_template_id FROM stack s WHERE ${where} AND s.prev_raw_template_id IS NOT NULL))` +
+    `raw_template t WHERE (t.id IN (SELECT s.raw_template_id FROM stack s WHERE ${where}) OR t.id IN (SELECT s.prev_raw_template_id FROM stack s WHERE ${where} AND s.prev_raw_template_id IS NOT NULL))` +
       ` AND NOT EXISTS (SELECT 1 FROM stack k1 WHERE k1.raw_template_id = t.id AND k1.id ${outside})` +
       ` AND NOT EXISTS (SELECT 1 FROM stack k2 WHERE k2.prev_raw_template_id = t.id AND k2.id ${outside})` +
       ` AND NOT EXISTS (SELECT 1 FROM resource k3 WHERE k3.current_template_id = t.id AND k3.stack_id ${outside})`,
+    5,
   );
   n.user_creds = await count(
-    'UserCreds',
-    'c',
-    `c.id IN (SELECT s.user_creds_id FROM stack s WHERE ${where} AND s.user_creds_id IS NOT NULL)` +
+    `user_creds c WHERE c.id IN (SELECT s.user_creds_id FROM stack s WHERE ${where} AND s.user_creds_id IS NOT NULL)` +
       ` AND NOT EXISTS (SELECT 1 FROM stack k WHERE k.user_creds_id = c.id AND k.id ${outside})`,
+    2,
   );
-  n.service = await count('Service', 'v', 'v.deleted_at < :timeLine');
+  n.service = Number((await q.query('SELECT COUNT(*) AS n FROM service v WHERE v.deleted_at < ?', [sqlText(o.timeLine)]))[0]?.n ?? 0);
   return n;
 }
