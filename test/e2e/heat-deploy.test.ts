@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ALL_DIALECTS, createTestDatabase, skipUnlessReachable, type TestDatabase, type TestDialect } from '../support/db.js';
+import { logLines } from '../support/heat-cli.js';
 import { recordOutput } from '../support/secrets.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -190,7 +191,9 @@ describe('deploy/entrypoint.sh', { concurrency: 4, timeout: 120_000 }, () => {
           assert.equal(r.code, 0, show(r));
           assert.equal(r.stdout, `started ${r.pid}\nargs: \n`);
         }
-        const done = runs.flatMap((r) => [...r.stderr.matchAll(/"msg":"(\d{3}) -> (\d{3}) \(/g)].map((m) => `${m[1]}->${m[2]}`));
+        const done = runs.flatMap((r) =>
+          logLines(r.stderr).flatMap((l) => /^(\d{3}) -> (\d{3}) \(/.exec(l.msg) ?? []).map((m) => `${m[1]}->${m[2]}`),
+        );
         assert.equal(done.length, LATEST - 27, `44 steps in all, not per replica: ${done.length}`);
         assert.equal(new Set(done).size, done.length, 'no step twice');
         assert.equal(await heatVersion(db), LATEST);
