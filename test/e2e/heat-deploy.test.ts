@@ -199,7 +199,10 @@ describe('deploy/entrypoint.sh', { concurrency: 4, timeout: 120_000 }, () => {
           assert.equal(r.stdout, `started ${r.pid}\nargs: \n`);
         }
         const done = runs.flatMap((r) =>
-          logLines(r.stderr).flatMap((l) => /^(\d{3}) -> (\d{3}) \(/.exec(l.msg) ?? []).map((m) => `${m[1]}->${m[2]}`),
+          logLines(r.stderr)
+            .map((l) => /^(\d{3}) -> (\d{3}) \(/.exec(l.msg))
+            .filter((m) => m !== null)
+            .map((m) => `${m[1]}->${m[2]}`),
         );
         assert.equal(done.length, LATEST - 27, `44 steps in all, not per replica: ${done.length}`);
         assert.equal(new Set(done).size, done.length, 'no step twice');
