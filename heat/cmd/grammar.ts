@@ -18,6 +18,10 @@ export interface OptionSpec {
   /** The key in {@link Parsed.options} (and what a usage error calls it). */
   readonly dest: string;
   readonly kind: 'string' | 'boolean';
+  /** Older long names still accepted (oslo.config's deprecated_name: `--logfile`). */
+  readonly aliases?: readonly string[];
+  /** A boolean that `--no<long>` turns off (oslo.config's BoolOpt: `--nodebug`). */
+  readonly negatable?: boolean;
   readonly repeat?: boolean;
   readonly choices?: readonly string[];
   readonly metavar?: string;
@@ -60,9 +64,20 @@ export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
     help: 'Path to a config file to use. Repeatable: later files override earlier ones. Default search: ~/.heat/heat.conf, ~/heat.conf, /etc/heat/heat.conf, /etc/heat.conf',
   },
   { long: 'config-dir', dest: 'configDir', kind: 'string', metavar: 'DIR', help: 'Directory whose *.conf files are read (sorted) after the config files' },
-  { long: 'debug', short: 'd', dest: 'debug', kind: 'boolean', help: 'Log at DEBUG level, including every SQL statement' },
-  { long: 'verbose', dest: 'verbose', kind: 'boolean', help: 'Log at INFO level (the default)' },
-  { long: 'log-json', dest: 'logJson', kind: 'boolean', help: 'Log JSON lines even on a terminal' },
+  { long: 'debug', short: 'd', dest: 'debug', kind: 'boolean', negatable: true, help: 'Log at DEBUG level, including every SQL statement ([DEFAULT] debug; --nodebug: INFO)' },
+  { long: 'verbose', dest: 'verbose', kind: 'boolean', negatable: true, help: 'Log at INFO level (the default; an old oslo.log option)' },
+  { long: 'log-json', dest: 'logJson', kind: 'boolean', help: 'Log JSON lines (oslo.log\'s JSON format), also on a terminal; same as --use-json' },
+  // oslo.log's command-line options, as Heat's heat-manage registers them (oslo_log/_options.py).
+  { long: 'log-file', aliases: ['logfile'], dest: 'logFile', kind: 'string', metavar: 'PATH', help: 'Append the log to this file instead of stderr ([DEFAULT] log_file; relative to --log-dir)' },
+  { long: 'log-dir', aliases: ['logdir'], dest: 'logDir', kind: 'string', metavar: 'DIR', help: 'Base directory of a relative --log-file; alone: log to DIR/heat-manage.log ([DEFAULT] log_dir)' },
+  { long: 'use-json', dest: 'useJson', kind: 'boolean', negatable: true, help: "Log JSON lines in oslo.log's JSONFormatter shape ([DEFAULT] use_json)" },
+  { long: 'use-syslog', dest: 'useSyslog', kind: 'boolean', negatable: true, help: 'Also send the log to the local syslog socket /dev/log ([DEFAULT] use_syslog)' },
+  { long: 'syslog-log-facility', dest: 'syslogLogFacility', kind: 'string', metavar: 'FACILITY', help: 'Syslog facility of --use-syslog, e.g. LOG_USER (default), LOG_LOCAL0 ([DEFAULT] syslog_log_facility)' },
+  { long: 'log-date-format', dest: 'logDateFormat', kind: 'string', metavar: 'DATE_FORMAT', help: 'strftime format of the date in log lines, default %Y-%m-%d %H:%M:%S ([DEFAULT] log_date_format)' },
+  { long: 'log-config-append', aliases: ['log-config'], dest: 'logConfigAppend', kind: 'string', metavar: 'PATH', help: 'A Python logging configuration file: accepted, no effect here (said once on stderr)' },
+  { long: 'watch-log-file', dest: 'watchLogFile', kind: 'boolean', negatable: true, help: 'Accepted, no effect here (said once on stderr)' },
+  { long: 'use-journal', dest: 'useJournal', kind: 'boolean', negatable: true, help: 'Accepted, no effect here (said once on stderr)' },
+  { long: 'use-eventlog', dest: 'useEventlog', kind: 'boolean', negatable: true, help: 'Accepted, no effect here (said once on stderr)' },
 ];
 
 export const GRANULARITIES = ['days', 'hours', 'minutes', 'seconds'] as const;
@@ -187,10 +202,10 @@ function parseOrThrow(argv: readonly string[]): ParseResult {
   const words: string[] = [];
   let command: CommandSpec | undefined;
   let onlyPositionals = false;
-  const take = (o: OptionSpec, into: Record<string, Value>, inline: string | undefined, i: number): number => {
+  const take = (o: OptionSpec, into: Record<string, Value>, inline: string | undefined, i: number, negated = false): number => {
     if (o.kind === 'boolean') {
-      if (inline !== undefined) throw new Usage(`option ${flag(o)} takes no value`, command);
-      into[o.dest] = true;
+      if (inline !== undefined) throw new Usage(`option ${negated ? `--no${o.long}` : flag(o)} takes no value`, command);
+      into[o.dest] = !negated;
       return i;
     }
     let v = inline;
@@ -228,7 +243,7 @@ function parseOrThrow(argv: readonly string[]): ParseResult {
     const eq = long ? w.indexOf('=') : -1;
     const name = long ? (eq >= 0 ? w.slice(2, eq) : w.slice(2)) : w.slice(1, 2);
     const inline = long ? (eq >= 0 ? w.slice(eq + 1) : undefined) : w.length > 2 ? w.slice(2) : undefined;
-    const match = (o: OptionSpec) => (long ? o.long === name : o.short === name);
+    const match = (o: OptionSpec) => (long ? o.long === name || !!o.aliases?.includes(name) : o.short === name);
     const own = command?.options.find(match);
     if (own) {
       i = take(own, options, inline, i);
@@ -237,6 +252,11 @@ function parseOrThrow(argv: readonly string[]): ParseResult {
     const global = GLOBAL_OPTIONS.find(match);
     if (global) {
       i = take(global, globals, inline, i);
+      continue;
+    }
+    const negated = long && name.startsWith('no') ? GLOBAL_OPTIONS.find((o) => o.negatable && o.long === name.slice(2)) : undefined;
+    if (negated) {
+      i = take(negated, globals, inline, i, true);
       continue;
     }
     throw new Usage(`unknown option '${w}'${command ? ` for ${command.name}` : ''}`, command);
@@ -276,7 +296,7 @@ function positionalUsage(p: PositionalSpec): string {
 
 /** The one-line usage of a command (also printed with its usage errors). */
 export function usageLine(c?: CommandSpec): string {
-  if (!c) return `usage: ${PROG} [-h] [--version] [--config-file PATH] [--config-dir DIR] [-d] [--verbose] [--log-json] {${COMMANDS.map((x) => x.name).join(',')}} ...`;
+  if (!c) return `usage: ${PROG} [-h] [--version] [--config-file PATH] [--config-dir DIR] [-d] [--log-file PATH] [--use-json] [... oslo.log options] {${COMMANDS.map((x) => x.name).join(',')}} ...`;
   return [`usage: ${PROG} [global options] ${c.name} [-h]`, ...c.options.map(optionUsage), ...c.positionals.map(positionalUsage)].join(' ');
 }
 
@@ -308,7 +328,8 @@ function table(rows: [string, string][]): string {
 function optionRows(opts: readonly OptionSpec[]): [string, string][] {
   return opts.map((o) => {
     const arg = o.kind === 'boolean' ? '' : ` ${o.choices ? `{${o.choices.join(',')}}` : (o.metavar ?? o.dest.toUpperCase())}`;
-    return [o.short ? `-${o.short}, --${o.long}${arg}` : `--${o.long}${arg}`, o.help];
+    const names = [...(o.short ? [`-${o.short}`] : []), ...[o.long, ...(o.aliases ?? [])].map((n) => `--${n}${arg}`), ...(o.negatable ? [`--no${o.long}`] : [])];
+    return [names.join(', '), o.help];
   });
 }
 

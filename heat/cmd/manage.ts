@@ -11,10 +11,9 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { InterruptedError, MigrateError, UsageError, describe } from '../../migrate/errors.js';
-import { createLogger } from '../../migrate/logger.js';
-import type { Logger } from '../../migrate/script/contract.js';
 import { maskPassword, redact, parseUrl } from '../../migrate/url.js';
-import type { HeatConfig } from '../config/index.js';
+import type { CliOverrides, HeatConfig } from '../config/index.js';
+import { createHeatLogger, type HeatLogger } from '../log/index.js';
 import { parseArgs, usageLine, PROG, type CommandName, type ManagementCommand, type Parsed } from './grammar.js';
 import { stepReporter, type Terminal } from './progress.js';
 
@@ -50,10 +49,9 @@ function packageVersion(): string {
 interface Running {
   readonly p: Parsed;
   readonly cfg: HeatConfig;
-  readonly logger: Logger;
+  readonly logger: HeatLogger;
   readonly io: ManageIo;
   readonly signal?: AbortSignal;
-  readonly logJson: boolean;
 }
 type Runner = (r: Running) => Promise<number>;
 
@@ -61,10 +59,11 @@ type Runner = (r: Running) => Promise<number>;
 async function migrationOptions(r: Running) {
   const { cfg, logger, io } = r;
   const db = await import('../db/migration.js');
-  const reporter = stepReporter({ logger, terminal: cfg.logFile || r.logJson ? undefined : io.terminal });
+  const migrationLog = logger.named('heat.db.migration');
+  const reporter = stepReporter({ logger: migrationLog, terminal: cfg.log.file || cfg.log.json ? undefined : io.terminal });
   const opts = {
     url: cfg.database.connection,
-    logger,
+    logger: migrationLog,
     lockTimeoutMs: cfg.database.lockTimeout * 1000,
     lockWaitTimeoutMs: cfg.database.lockWaitTimeout * 1000,
     signal: r.signal,
@@ -98,11 +97,19 @@ const dbVersion: Runner = async (r) => {
   return 0;
 };
 
+/** The logger name of each management command's lines: the module that does the work. */
+const LOGGER_OF: Record<ManagementCommand, string> = {
+  purge_deleted: 'heat.db.purge',
+  update_params: 'heat.db.params',
+  resource_data_list: 'heat.db.resource_data',
+  service: 'heat.db.service',
+};
+
 /** A management command (TypeORM: ./commands.ts is loaded only when one runs). */
 const management =
   (name: ManagementCommand): Runner =>
   async (r) =>
-    (await import('./commands.js')).runManagement(name, r.p, r);
+    (await import('./commands.js')).runManagement(name, r.p, { ...r, logger: r.logger.named(LOGGER_OF[name]) });
 
 /** Every command of the grammar, by name (one without an entry does not compile). */
 const RUNNERS: Record<CommandName, Runner> = {
@@ -131,46 +138,39 @@ export async function main(argv: readonly string[], io: ManageIo = defaultIo(), 
     return 2;
   }
   const p: Parsed = r.parsed;
-  const a = {
-    configFile: p.globals.configFile as string[] | undefined,
-    configDir: p.globals.configDir as string | undefined,
-    debug: !!p.globals.debug,
-    verbose: !!p.globals.verbose,
-    logJson: !!p.globals.logJson,
-  };
+  const g = p.globals;
+  const debug = g.debug === true;
   // Never echoed: the database password, the encryption keys (configured and given).
   const secrets: (string | undefined)[] = [p.positionals.previous_encryption_key];
-  let logger: Logger | undefined;
+  let logger: HeatLogger | undefined;
   try {
     const { loadHeatConfig } = await import('../config/index.js');
     const cfg = loadHeatConfig({
-      configFiles: a.configFile,
-      configDir: a.configDir ?? null,
-      cliOverrides: { debug: a.debug || undefined, verbose: a.verbose || undefined },
+      configFiles: g.configFile as string[] | undefined,
+      configDir: (g.configDir as string | undefined) ?? null,
+      cliOverrides: cliOverrides(g),
       env: io.env,
       homeDir: io.homeDir,
       cwd: io.cwd,
     });
     secrets.push(safePassword(cfg.database.connection), cfg.authEncryptionKey);
     try {
-      logger = createLogger({
-        level: cfg.debug ? 'debug' : 'info',
-        json: a.logJson || undefined,
-        file: cfg.logFile,
-        name: 'heat-manage',
-      });
+      logger = createHeatLogger(cfg.log, { stderr: io.err, terminal: !!io.terminal });
     } catch (e) {
       throw new HeatManageError(
         `cannot open the log file ${String(cfg.logFile)} ([DEFAULT] log_file / log_dir): ${describe(e)}; fix the path or its directory's permissions`,
       );
     }
     for (const w of cfg.warnings) logger.warn(w);
+    if (cfg.log.inert.length) {
+      logger.warn(`accepted for compatibility with oslo.log, no effect here: ${cfg.log.inert.join(', ')}`);
+    }
     logger.info(
       { database: maskPassword(cfg.database.connection), source: cfg.database.connectionSource },
       `using database ${maskPassword(cfg.database.connection)} (${cfg.database.connectionSource})`,
     );
     for (const q of parseUrl(cfg.database.connection).ignoredParams) logger.warn(`ignoring unknown URL parameter '${q}'`);
-    return await RUNNERS[p.command.name]({ p, cfg, logger, io, signal, logJson: a.logJson });
+    return await RUNNERS[p.command.name]({ p, cfg, logger, io, signal });
   } catch (e) {
     const msg = redactAll(describe(e), secrets);
     if (e instanceof UsageError) {
@@ -179,7 +179,7 @@ export async function main(argv: readonly string[], io: ManageIo = defaultIo(), 
     }
     io.err(`ERROR: ${msg}\n`);
     if (e instanceof InterruptedError) return (e.reason as { exitCode?: number }).exitCode ?? 130; // 128 + signal
-    if (a.debug && e instanceof Error && e.stack) io.err(`${redactAll(e.stack, secrets)}\n`);
+    if (debug && e instanceof Error && e.stack) io.err(`${redactAll(e.stack, secrets)}\n`);
     if (!(e instanceof MigrateError) && !(e instanceof Error && e.name === 'ConfigError') && logger) {
       try {
         logger.error({ err: msg }, 'unexpected error');
@@ -188,7 +188,30 @@ export async function main(argv: readonly string[], io: ManageIo = defaultIo(), 
       }
     }
     return 1;
+  } finally {
+    await logger?.close();
   }
+}
+
+/** The global options given on the command line, as config overrides (unset: undefined). */
+function cliOverrides(g: Parsed['globals']): CliOverrides {
+  const flag = (k: string): boolean | undefined => (typeof g[k] === 'boolean' ? (g[k] as boolean) : undefined);
+  const text = (k: string): string | undefined => (typeof g[k] === 'string' ? (g[k] as string) : undefined);
+  return {
+    debug: flag('debug'),
+    verbose: flag('verbose'),
+    // --log-json (ours) is --use-json
+    useJson: g.logJson === true ? true : flag('useJson'),
+    useSyslog: flag('useSyslog'),
+    watchLogFile: flag('watchLogFile'),
+    useJournal: flag('useJournal'),
+    useEventlog: flag('useEventlog'),
+    logFile: text('logFile'),
+    logDir: text('logDir'),
+    syslogLogFacility: text('syslogLogFacility'),
+    logDateFormat: text('logDateFormat'),
+    logConfigAppend: text('logConfigAppend'),
+  };
 }
 
 /** A start-up problem of heat-manage itself (printed as `ERROR: <message>`, exit 1). */

@@ -8,8 +8,8 @@
  * elapsed time instead, once a second — and a one-line summary at the end
  * (`migrated 34 -> 71: 37 steps, 21 s`).
  *
- * Off a terminal (containers, CI, log files): the JSON log lines as before, plus a `progress`
- * event at most every 5 s per step, so entrypoint logs stay machine-readable.
+ * Off a terminal (containers, CI, log files): oslo.log lines (heat/log), the structured fields
+ * kept for `use_json`, plus a `progress` line at most every 5 s per step.
  *
  * A small renderer of our own rather than a package: cli-progress (the usual choice) has not had
  * a release since 3.12.0, and this is some 40 lines that load nothing at start-up.

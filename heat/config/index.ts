@@ -24,10 +24,24 @@ import type { EngineHooks } from '../../migrate/hooks.js';
 import { maskPassword } from '../../migrate/url.js';
 import { ConfigError } from './errors.js';
 import { defaultNames, fixPath, findDefaults, listConfigDir, searchDirs, PROG, type SearchRoots } from './files.js';
-import { label, layerOptions, sourceLabel, where, type Origin } from './layers.js';
+import { label, layerOptions, sourceLabel, where, type CliOverrides, type Origin, type RawValue } from './layers.js';
+import type { LogSettings } from '../log/index.js';
+import { FACILITY_NAMES, syslogFacility } from '../log/format.js';
 import { OPTIONS, parseBoolean, parseInteger, type OptDef } from './options.js';
 
 export { ConfigError } from './errors.js';
+export type { CliOverrides } from './layers.js';
+
+export interface LogConfig extends LogSettings {
+  /**
+   * The logging options set that heat-manage accepts with no effect (log_config_append,
+   * watch_log_file, use_journal, use_eventlog), each with where it was set; [] when none.
+   */
+  readonly inert: readonly string[];
+}
+
+/** Where use_syslog sends by default (HEAT_MANAGE_SYSLOG_SOCKET overrides it, for tests). */
+export const SYSLOG_SOCKET = '/dev/log';
 
 export interface HeatConfig {
   readonly database: {
@@ -50,6 +64,8 @@ export interface HeatConfig {
   readonly verbose: boolean;
   /** oslo.log's file: log_dir joined with log_file (or `heat-manage.log`), absolute; null: none. */
   readonly logFile: string | null;
+  /** oslo.log's logging options, as the logger (heat/log) takes them. */
+  readonly log: LogConfig;
   /** Files actually read, in order (absolute). */
   readonly configFiles: readonly string[];
   /** One-line warnings for the CLI to log: readable secrets, deprecated names, embedded default. */
@@ -66,7 +82,7 @@ export interface ConfigSources {
   /** --config-dir; undefined or null = the default `heat.conf.d` search. */
   configDir?: string | null;
   /** Leave a flag undefined when it was not given (an explicit false overrides the files). */
-  cliOverrides?: { debug?: boolean; verbose?: boolean; connection?: string };
+  cliOverrides?: CliOverrides;
   /** process.env (read nowhere else). */
   env: Record<string, string | undefined>;
   homeDir: string;
@@ -126,6 +142,7 @@ export function loadHeatConfig(src: ConfigSources): HeatConfig {
   const lockWaitTimeout = integer(OPTIONS.lockWaitTimeout);
   const debug = boolean(OPTIONS.debug);
   const verbose = boolean(OPTIONS.verbose);
+  const log = logConfig(read, boolean, { debug, file: logFile, env: src.env });
 
   // The connection last: a bad value of another option is the more precise error.
   const embedded = join(src.cwd, EMBEDDED_DB_FILE);
@@ -162,6 +179,7 @@ export function loadHeatConfig(src: ConfigSources): HeatConfig {
     debug,
     verbose,
     logFile,
+    log,
     configFiles: paths,
     warnings,
     engineHooks: hooksFromEnv(src.env),
@@ -170,6 +188,39 @@ export function loadHeatConfig(src: ConfigSources): HeatConfig {
   // The key is a secret: keep it out of JSON.stringify / util.inspect of the whole config.
   Object.defineProperty(config, 'authEncryptionKey', { value: authEncryptionKey, enumerable: false });
   return deepFreeze(config);
+}
+
+/** oslo.log's options -> the logger's settings (+ the accepted options that do nothing here). */
+function logConfig(
+  read: (opt: OptDef) => RawValue | undefined,
+  boolean: (opt: OptDef) => boolean,
+  o: { debug: boolean; file: string | null; env: Record<string, string | undefined> },
+): LogConfig {
+  let syslog: LogSettings['syslog'] = null;
+  if (boolean(OPTIONS.useSyslog)) {
+    const r = read(OPTIONS.syslogLogFacility)!;
+    const facility = syslogFacility(r.text);
+    if (facility === undefined) {
+      throw new ConfigError(
+        `${where(r.origin)}: ${label(OPTIONS.syslogLogFacility, r.origin)} is '${r.text}'; syslog facility must be one of: ${FACILITY_NAMES.join(', ')}`,
+      );
+    }
+    syslog = { socket: o.env.HEAT_MANAGE_SYSLOG_SOCKET || SYSLOG_SOCKET, facility };
+  }
+  const inert: string[] = [];
+  const appended = read(OPTIONS.logConfigAppend);
+  if (appended && appended.text.trim() !== '') inert.push(`${label(OPTIONS.logConfigAppend, appended.origin)} (${where(appended.origin)})`);
+  for (const opt of [OPTIONS.watchLogFile, OPTIONS.useJournal, OPTIONS.useEventlog]) {
+    if (boolean(opt)) inert.push(`${label(opt, read(opt)!.origin)} (${where(read(opt)!.origin)})`);
+  }
+  return {
+    level: o.debug ? 'debug' : 'info',
+    file: o.file,
+    json: boolean(OPTIONS.useJson),
+    dateFormat: read(OPTIONS.logDateFormat)!.text,
+    syslog,
+    inert,
+  };
 }
 
 const HOW_TO_SET =

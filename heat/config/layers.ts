@@ -29,7 +29,7 @@ export interface LayerInputs {
   /** Config files to read, in order (absolute). */
   readonly paths: readonly string[];
   readonly env: Record<string, string | undefined>;
-  readonly cli: { debug?: boolean; verbose?: boolean; connection?: string };
+  readonly cli: CliOverrides;
   /** Warnings are appended here (readable files, deprecated names). */
   readonly warnings: string[];
 }
@@ -39,10 +39,23 @@ type Layer = Record<string, Record<string, string>>;
 /** Names that must not reach node-config's deep merge (prototype pollution). */
 const UNSAFE = new Set(['__proto__', 'constructor', 'prototype']);
 
+/** Options given on the command line (undefined: not given; an explicit false overrides the files). */
+export type CliOverrides = Partial<Record<OptionKey, string | boolean>>;
+
 const CLI_FLAGS: Partial<Record<OptionKey, string>> = {
   connection: '--database-connection',
   debug: '--debug',
   verbose: '--verbose',
+  logFile: '--log-file',
+  logDir: '--log-dir',
+  useJson: '--use-json',
+  useSyslog: '--use-syslog',
+  syslogLogFacility: '--syslog-log-facility',
+  logDateFormat: '--log-date-format',
+  logConfigAppend: '--log-config-append',
+  watchLogFile: '--watch-log-file',
+  useJournal: '--use-journal',
+  useEventlog: '--use-eventlog',
 };
 
 const ALL = Object.values(OPTIONS) as OptDef[];

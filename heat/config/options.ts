@@ -94,6 +94,15 @@ export const OPTIONS = {
   verbose: { group: 'DEFAULT', name: 'verbose', type: 'boolean', default: 'false' },
   logFile: { group: 'DEFAULT', name: 'log_file', type: 'string', deprecated: [['DEFAULT', 'logfile']] },
   logDir: { group: 'DEFAULT', name: 'log_dir', type: 'string', deprecated: [['DEFAULT', 'logdir']] },
+  // oslo.log's other logging options (_options.py); the last four are accepted with no effect here.
+  useJson: { group: 'DEFAULT', name: 'use_json', type: 'boolean', default: 'false' },
+  useSyslog: { group: 'DEFAULT', name: 'use_syslog', type: 'boolean', default: 'false' },
+  syslogLogFacility: { group: 'DEFAULT', name: 'syslog_log_facility', type: 'string', default: 'LOG_USER' },
+  logDateFormat: { group: 'DEFAULT', name: 'log_date_format', type: 'string', default: '%Y-%m-%d %H:%M:%S' },
+  logConfigAppend: { group: 'DEFAULT', name: 'log_config_append', type: 'string', deprecated: [['DEFAULT', 'log_config']] },
+  watchLogFile: { group: 'DEFAULT', name: 'watch_log_file', type: 'boolean', default: 'false' },
+  useJournal: { group: 'DEFAULT', name: 'use_journal', type: 'boolean', default: 'false' },
+  useEventlog: { group: 'DEFAULT', name: 'use_eventlog', type: 'boolean', default: 'false' },
 } as const satisfies Record<string, OptDef>;
 
 export type OptionKey = keyof typeof OPTIONS;

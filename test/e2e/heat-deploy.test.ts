@@ -7,16 +7,22 @@
  *    shell script, the repository as build context) and the resulting image tree runs its default
  *    command through its entrypoint, as the image's non-root user when the tests run as root.
  *    About 20 s on an idle machine (90 s seen under load, mostly tsc); HEAT_DOCKERFILE_TEST=0 skips it;
- *  - deploy/k8s/heat-db-sync-job.yaml parses and says what deploy/README.md promises.
+ *  - deploy/k8s/heat-db-sync-job.yaml parses and says what deploy/README.md promises;
+ *  - the CronJobs deploy/k8s/heat-{purge-deleted,engine-cleaner}-cronjob.yaml parse (Forbid,
+ *    their schedules, the pod hardening) and their `command:` runs, with the Job's Secret heat.conf
+ *    pointed at a real database, and does what it says (old deleted stacks purged, dead engines
+ *    cleaned), logging oslo.log lines.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, chmodSync, chownSync, constants, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, chownSync, constants, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ALL_DIALECTS, createTestDatabase, skipUnlessReachable, type TestDatabase, type TestDialect } from '../support/db.js';
+import { OSLO_LINE, logLines } from '../support/heat-cli.js';
+import { makeHeat71, stackRow } from '../support/heat71.js';
 import { recordOutput } from '../support/secrets.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -24,6 +30,8 @@ const CLI = join(ROOT, 'dist', 'bin', 'heat-manage.js');
 const ENTRYPOINT = join(ROOT, 'deploy', 'entrypoint.sh');
 const AS_SCRIPT = join(ROOT, 'deploy', 'dockerfile-as-script.sh');
 const JOB_YAML = join(ROOT, 'deploy', 'k8s', 'heat-db-sync-job.yaml');
+const PURGE_YAML = join(ROOT, 'deploy', 'k8s', 'heat-purge-deleted-cronjob.yaml');
+const CLEANER_YAML = join(ROOT, 'deploy', 'k8s', 'heat-engine-cleaner-cronjob.yaml');
 const LATEST = 71;
 const HEAT_UID = 42418;
 
@@ -190,7 +198,12 @@ describe('deploy/entrypoint.sh', { concurrency: 4, timeout: 120_000 }, () => {
           assert.equal(r.code, 0, show(r));
           assert.equal(r.stdout, `started ${r.pid}\nargs: \n`);
         }
-        const done = runs.flatMap((r) => [...r.stderr.matchAll(/"msg":"(\d{3}) -> (\d{3}) \(/g)].map((m) => `${m[1]}->${m[2]}`));
+        const done = runs.flatMap((r) =>
+          logLines(r.stderr)
+            .map((l) => /^(\d{3}) -> (\d{3}) \(/.exec(l.msg))
+            .filter((m) => m !== null)
+            .map((m) => `${m[1]}->${m[2]}`),
+        );
         assert.equal(done.length, LATEST - 27, `44 steps in all, not per replica: ${done.length}`);
         assert.equal(new Set(done).size, done.length, 'no step twice');
         assert.equal(await heatVersion(db), LATEST);
@@ -406,6 +419,27 @@ describe('deploy/Dockerfile replayed by deploy/dockerfile-as-script.sh', { skip:
     assert.equal(v.stdout.trim(), pkg.version, show(v));
   });
 
+  test("/usr/bin/heat-manage: what Puppet's exec path, cron's PATH and the heat-operator call", async () => {
+    assert.equal(build.code, 0, 'the build ran');
+    const link = join(image, 'usr/bin/heat-manage');
+    assert.ok(lstatSync(link).isSymbolicLink());
+    assert.ok(!readlinkSync(link).startsWith('/'), 'a relative link: the same in the image and in this tree');
+    assert.equal(realpathSync(link), join(image, 'opt/heat/dist/bin/heat-manage.js'));
+    // puppet-heat's cron line, with cron's PATH (the image's /usr/bin in place of the system's)
+    const work = tempDir();
+    const log = join(work, 'heat-purge_deleted.log');
+    const cronPath = ['/bin', '/usr/bin', '/usr/sbin'].map((d) => join(image, d)).join(':');
+    const r = await start('/bin/sh', ['-c', `heat-manage db_version >>${log} 2>&1`], {
+      path: [],
+      env: { PATH: `${cronPath}:${dirname(process.execPath)}`, OS_DATABASE__CONNECTION: `sqlite:///${work}/heat.sqlite` },
+      cwd: work,
+    }).done;
+    assert.equal(r.code, 0, show(r) + readFileSync(log, 'utf8'));
+    const lines = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+    assert.equal(lines.pop(), '27', 'db_version of an empty database stamped at 27');
+    for (const l of lines) assert.match(l, OSLO_LINE);
+  });
+
   after(() => {
     if (out) rmSync(out, { recursive: true, force: true });
   });
@@ -413,18 +447,25 @@ describe('deploy/Dockerfile replayed by deploy/dockerfile-as-script.sh', { skip:
 
 // =============================================================================================
 
+/** The documents of a YAML file, parsed by PyYAML; undefined (test skipped) without it, outside CI. */
+function yamlDocs(t: { skip(m: string): void }, file: string): Record<string, any>[] | undefined {
+  const r = spawnSync('python3', ['-c', 'import json, sys, yaml; print(json.dumps(list(yaml.safe_load_all(open(sys.argv[1])))))', file], {
+    encoding: 'utf8',
+  });
+  if (r.error || (r.status !== 0 && /No module named/.test(r.stderr))) {
+    // Under CI a missing parser is a broken runner (.ci/run installs python3-yaml), not a skip.
+    assert.notEqual(process.env.CI, 'true', `python3 with PyYAML is needed to parse YAML (Debian: apt-get install python3-yaml): ${r.error?.message ?? r.stderr}`);
+    t.skip('python3 with PyYAML is needed to parse YAML');
+    return undefined;
+  }
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout) as Record<string, any>[];
+}
+
 describe('deploy/k8s/heat-db-sync-job.yaml', () => {
   test('a Secret with heat.conf and a Job that runs the image as the heat user, read-only', (t) => {
-    const r = spawnSync('python3', ['-c', 'import json, sys, yaml; print(json.dumps(list(yaml.safe_load_all(open(sys.argv[1])))))', JOB_YAML], {
-      encoding: 'utf8',
-    });
-    if (r.error || (r.status !== 0 && /No module named/.test(r.stderr))) {
-      // Under CI a missing parser is a broken runner (.ci/run installs python3-yaml), not a skip.
-      assert.notEqual(process.env.CI, 'true', `python3 with PyYAML is needed to parse YAML (Debian: apt-get install python3-yaml): ${r.error?.message ?? r.stderr}`);
-      return t.skip('python3 with PyYAML is needed to parse YAML');
-    }
-    assert.equal(r.status, 0, r.stderr);
-    const docs = JSON.parse(r.stdout) as Record<string, any>[];
+    const docs = yamlDocs(t, JOB_YAML);
+    if (!docs) return;
     const secret = docs.find((d) => d.kind === 'Secret');
     const job = docs.find((d) => d.kind === 'Job');
     assert.ok(secret && job, 'a Secret and a Job');
@@ -446,4 +487,105 @@ describe('deploy/k8s/heat-db-sync-job.yaml', () => {
     assert.equal(vol.secret.secretName, secret.metadata.name);
     assert.equal(vol.secret.defaultMode & 0o004, 0, 'heat.conf not readable by others');
   });
+});
+
+// =============================================================================================
+
+const reachable = new Map(await Promise.all(ALL_DIALECTS.map(async (d) => [d, await skipUnlessReachable(d)] as const)));
+
+describe('deploy/k8s CronJobs: purge_deleted daily, service clean every 5 minutes', () => {
+  const NOW = '2020-06-01 12:00:00';
+
+  function cronJob(t: { skip(m: string): void }, file: string) {
+    const docs = yamlDocs(t, file);
+    if (!docs) return undefined;
+    assert.equal(docs.length, 1);
+    const cj = docs[0]!;
+    assert.equal(cj.apiVersion, 'batch/v1');
+    assert.equal(cj.kind, 'CronJob');
+    assert.equal(cj.spec.concurrencyPolicy, 'Forbid', 'a run still going is never joined by the next');
+    const pod = cj.spec.jobTemplate.spec.template.spec;
+    assert.equal(pod.securityContext.runAsNonRoot, true);
+    assert.equal(pod.securityContext.runAsUser, HEAT_UID);
+    assert.equal(pod.automountServiceAccountToken, false);
+    const [c] = pod.containers;
+    assert.equal(c.securityContext.readOnlyRootFilesystem, true);
+    assert.equal(c.securityContext.allowPrivilegeEscalation, false);
+    assert.deepEqual(c.securityContext.capabilities.drop, ['ALL']);
+    const mount = c.volumeMounts.find((m: any) => m.mountPath === '/etc/heat');
+    const vol = pod.volumes.find((v: any) => v.name === mount.name);
+    assert.equal(vol.secret.secretName, 'heat-etc', "the db-sync Job's Secret");
+    assert.equal(vol.secret.defaultMode & 0o004, 0);
+    // the image's /usr/bin/heat-manage, directly: no entrypoint, so no db_sync from a cron job
+    assert.equal(c.command[0], '/usr/bin/heat-manage');
+    assert.equal(c.args, undefined);
+    return { cj, command: c.command as string[] };
+  }
+
+  /** The Job file's Secret heat.conf, its connection pointed at `url`, written mode 0600. */
+  function secretConf(t: { skip(m: string): void }, url: string): string | undefined {
+    const docs = yamlDocs(t, JOB_YAML);
+    if (!docs) return undefined;
+    const text = docs.find((d) => d.kind === 'Secret')!.stringData['heat.conf'] as string;
+    assert.match(text, /^connection = /m);
+    const p = join(tempDir(), 'heat.conf');
+    writeFileSync(p, text.replace(/^connection = .*$/m, `connection = ${url}`), { mode: 0o600 });
+    return p;
+  }
+
+  /** The manifest's command, /usr/bin/heat-manage being the built CLI and /etc/heat/heat.conf `conf`. */
+  function runCommand(command: readonly string[], conf: string): Promise<Run> {
+    assert.equal(command[0], '/usr/bin/heat-manage');
+    const args = command.slice(1).map((a) => (a === '/etc/heat/heat.conf' ? conf : a));
+    return start(join(binDir, 'heat-manage'), args, { env: { HEAT_MANAGE_NOW: NOW }, cwd: tempDir() }).done;
+  }
+
+  test('heat-purge-deleted-cronjob.yaml: daily, `purge_deleted -g minutes 60` as openstack-helm', (t) => {
+    const j = cronJob(t, PURGE_YAML);
+    if (!j) return;
+    assert.equal(j.cj.spec.schedule, '20 */24 * * *');
+    assert.deepEqual(j.command, ['/usr/bin/heat-manage', '--config-file', '/etc/heat/heat.conf', 'purge_deleted', '-g', 'minutes', '60']);
+  });
+
+  test('heat-engine-cleaner-cronjob.yaml: every 5 minutes, `service clean`', (t) => {
+    const j = cronJob(t, CLEANER_YAML);
+    if (!j) return;
+    assert.equal(j.cj.spec.schedule, '*/5 * * * *');
+    assert.deepEqual(j.command, ['/usr/bin/heat-manage', '--config-file', '/etc/heat/heat.conf', 'service', 'clean']);
+  });
+
+  for (const dialect of ALL_DIALECTS) {
+    test(`${dialect}: both commands run on a Heat database and do their work, logging oslo lines`, { ...reachable.get(dialect), timeout: 180_000 }, async (t) => {
+      const purge = cronJob(t, PURGE_YAML);
+      const cleaner = cronJob(t, CLEANER_YAML);
+      if (!purge || !cleaner) return;
+      const h = await makeHeat71(dialect);
+      try {
+        const conf = secretConf(t, h.url)!;
+        for (const id of [1, 2, 3]) await h.insert('raw_template', { id, template: '{}', environment: '{}', files: '{}' });
+        await h.insert('stack', stackRow({ id: 'live', raw_template_id: 1 }));
+        await h.insert('stack', stackRow({ id: 'old', raw_template_id: 2, deleted_at: h.ts('2020-06-01 10:58:59') })); // 61 min: purged
+        await h.insert('stack', stackRow({ id: 'recent', raw_template_id: 3, deleted_at: h.ts('2020-06-01 11:01:00') })); // 59 min: kept
+        const svc = (id: string, updated: string) =>
+          h.insert('service', { id, engine_id: `e-${id}`, host: id, hostname: id, binary: 'heat-engine', topic: 'engine', report_interval: 60, created_at: h.ts('2020-01-01 00:00:00'), updated_at: h.ts(updated) });
+        await svc('dead', '2020-06-01 11:50:00');
+        await svc('alive', '2020-06-01 11:59:30');
+
+        const p = await runCommand(purge.command, conf);
+        assert.equal(p.code, 0, show(p));
+        const stacks = (await h.db.query(`SELECT id FROM ${h.q('stack')} ORDER BY id`)).map((r) => r.id);
+        assert.deepEqual(stacks, ['live', 'recent']);
+        for (const l of p.stderr.split('\n').filter(Boolean)) assert.match(l, OSLO_LINE, show(p));
+
+        const c = await runCommand(cleaner.command, conf);
+        assert.equal(c.code, 0, show(c));
+        assert.equal(c.stdout, 'Dead engines are removed.\n');
+        const deleted = (await h.db.query(`SELECT id FROM ${h.q('service')} WHERE deleted_at IS NOT NULL ORDER BY id`)).map((r) => r.id);
+        assert.deepEqual(deleted, ['dead']);
+        assert.ok(c.stderr.split('\n').some((l) => OSLO_LINE.test(l) && / INFO heat\.db\.service \[-\] removed dead engine e-dead/.test(l)), show(c));
+      } finally {
+        await h.db.drop();
+      }
+    });
+  }
 });

@@ -4,7 +4,7 @@
  *
  * Every case checks what a user sees and what the database keeps:
  *  - stdout (empty except for `db_version`'s number, `--help` and `--version`);
- *  - stderr: JSON log lines (stderr is not a terminal) plus, on failure, exactly one plain line,
+ *  - stderr: oslo.log lines (stderr is not a terminal) plus, on failure, exactly one plain line,
  *    `ERROR: <message>` (exit 1) or `heat-manage: error: <message>` and a hint (exit 2, usage);
  *  - the database: a snapshot of its catalog and rows before and after a refused run must match.
  *
@@ -30,6 +30,7 @@ import {
   type TestDatabase,
   type TestDialect,
 } from '../support/db.js';
+import { parseLogLine, type LogLine } from '../support/heat-cli.js';
 import { readableBundle } from '../support/readable.js';
 import { SPECIAL_PASSWORD, WRONG_PASSWORD, recordOutput } from '../support/secrets.js';
 
@@ -99,27 +100,14 @@ function heatManage(args: readonly string[], o: RunOptions = {}): Promise<Run> {
   });
 }
 
-interface LogLine {
-  readonly level: number;
-  readonly msg: string;
-  readonly [k: string]: unknown;
-}
-
 function splitStderr(stderr: string): { logs: LogLine[]; plain: string[] } {
   const logs: LogLine[] = [];
   const plain: string[] = [];
   for (const line of stderr.split('\n')) {
     if (line === '') continue;
-    try {
-      const j = JSON.parse(line) as LogLine;
-      if (j && typeof j === 'object' && typeof j.level === 'number') {
-        logs.push(j);
-        continue;
-      }
-    } catch {
-      // not a log line
-    }
-    plain.push(line);
+    const l = parseLogLine(line);
+    if (l) logs.push(l);
+    else plain.push(line);
   }
   return { logs, plain };
 }

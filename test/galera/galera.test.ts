@@ -28,6 +28,7 @@ import { LockTimeoutError } from '../../migrate/errors.js';
 import { openSession } from '../../migrate/session.js';
 import { RowLock } from '../../migrate/dialect/row-lock.js';
 import type { Logger } from '../../migrate/script/contract.js';
+import { logLines as heatLogLines, type LogLine } from '../support/heat-cli.js';
 import { recordOutput } from '../support/secrets.js';
 import { galeraMissing, startCluster, type GaleraCluster } from './cluster.js';
 
@@ -91,12 +92,9 @@ function dbSync(i: number, db: string, env: Record<string, string> = {}): Run {
   return run;
 }
 
-/** The JSON log lines of a run (heat-manage logs JSON when stderr is not a terminal). */
-function logLines(r: Run): { time: number; level: number; msg: string }[] {
-  return r.stderr
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as { time: number; level: number; msg: string });
+/** The log lines of a run (oslo.log lines: heat-cli.ts's parser). */
+function logLines(r: Run): LogLine[] {
+  return heatLogLines(r.stderr);
 }
 
 const describeRun = (r: Run) => `db_sync pid ${r.pid} via node${r.node + 1}:\n${r.stderr.slice(-3000)}`;

@@ -41,7 +41,9 @@ import {
   exactlyOnceProblems,
   finalVersion,
   logLines,
+  parseLogLine,
   plainLines,
+  sqlOf,
   runHeat,
   startHeat,
   stepLog,
@@ -212,7 +214,7 @@ async function pool(workers: number, cap: number, enough: () => boolean, fn: (i:
 }
 
 /** The first line heat-manage logs, just before it first connects: kills are timed from it. */
-const USING_DB = /"msg":"using database /;
+const USING_DB = (line: string): boolean => !!parseLogLine(line)?.msg.startsWith('using database ');
 
 /**
  * Duration of a normal db_sync's database phase (from its "using database" line to its exit) on an
@@ -308,13 +310,8 @@ describe('kill -9 at random moments of db_sync, then db_sync again', { concurren
 function nthSql(re: RegExp, k: number): (line: string) => boolean {
   let seen = 0;
   return (line) => {
-    if (!line.includes('"msg":"SQL"')) return false;
-    try {
-      const sql = String((JSON.parse(line) as { sql?: unknown }).sql ?? '');
-      return re.test(sql) && ++seen === k;
-    } catch {
-      return false;
-    }
+    const sql = sqlOf(line);
+    return sql !== undefined && re.test(sql) && ++seen === k;
   };
 }
 

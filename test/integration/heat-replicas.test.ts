@@ -26,6 +26,7 @@ import {
   exactlyOnceProblems,
   finalVersion,
   logLines,
+  sqlOf,
   startHeat,
   stepLog,
   type HeatResult,
@@ -173,7 +174,7 @@ async function sqliteWriteLocked(file: string): Promise<boolean> {
 
 /** SIGSTOPs a `--debug` db_sync right after it sent a BEGIN IMMEDIATE, retrying until it is caught inside the transaction. */
 async function pauseInsideWriteTransaction(p: ReturnType<typeof startHeat>, file: string): Promise<void> {
-  const isBegin = (l: string) => l.includes('"msg":"SQL"') && l.includes('"sql":"BEGIN IMMEDIATE"');
+  const isBegin = (l: string) => sqlOf(l) === 'BEGIN IMMEDIATE';
   for (let i = 0; i < 25; i++) {
     const already = p.stderrSoFar().split('\n').slice(0, -1).filter(isBegin).length;
     let n = 0;

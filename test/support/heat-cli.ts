@@ -191,37 +191,80 @@ export function runHeat(args: readonly string[], o: HeatOptions = {}): Promise<H
   return startHeat(args, o).done;
 }
 
-/** A parsed log line (pino JSON on stderr when it is not a terminal). */
+/**
+ * A parsed log line of heat-manage's stderr: an oslo.log text line (the default when stderr is not
+ * a terminal) or an oslo.log JSON line (`--use-json`). `level` is on pino's scale (DEBUG 20,
+ * INFO 30, WARNING 40, ERROR 50, CRITICAL 60), `time` in ms since the epoch, `name` the logger;
+ * a JSON line's `extra` fields are spread in.
+ */
 export interface LogLine {
   readonly level: number;
   readonly msg: string;
+  readonly time: number;
+  readonly name: string;
   readonly [k: string]: unknown;
 }
 
-/** The JSON log lines of a run's stderr (other lines are skipped). */
-export function logLines(stderr: string): LogLine[] {
-  const out: LogLine[] = [];
-  for (const line of stderr.split('\n')) {
-    if (!line.startsWith('{')) continue;
-    try {
-      const o = JSON.parse(line) as LogLine;
-      if (typeof o.msg === 'string') out.push(o);
-    } catch {
-      // not a log line
-    }
+const PINO_LEVEL: Record<string, number> = { DEBUG: 20, INFO: 30, WARNING: 40, ERROR: 50, CRITICAL: 60 };
+
+/**
+ * oslo.log's default line: `2026-12-07 20:15:01.123 4242 INFO heat.db.migration [-] message`
+ * (logging_default_format_string with the default log_date_format).
+ */
+export const OSLO_LINE = /^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{3}) (\d+) (DEBUG|INFO|WARNING|ERROR|CRITICAL) ([\w.]+) \[-\] (.*)$/;
+
+/** One stderr line as a log line, or undefined when it is not one (`ERROR: ...`, a stack trace). */
+export function parseLogLine(line: string): LogLine | undefined {
+  const m = OSLO_LINE.exec(line);
+  if (m) {
+    const [y, mo, d, h, mi, sec, ms] = m.slice(1, 8).map(Number) as [number, number, number, number, number, number, number];
+    return { level: PINO_LEVEL[m[9]!]!, msg: m[11]!, time: new Date(y, mo - 1, d, h, mi, sec, ms).getTime(), name: m[10]!, pid: Number(m[8]) };
   }
-  return out;
+  if (!line.startsWith('{')) return undefined;
+  try {
+    const o = JSON.parse(line) as Record<string, unknown>;
+    if (typeof o.message === 'string' && typeof o.levelname === 'string' && typeof o.created === 'number') {
+      const extra = (o.extra ?? {}) as Record<string, unknown>;
+      return { ...extra, level: PINO_LEVEL[o.levelname] ?? 0, msg: o.message, time: Math.round(o.created * 1000), name: String(o.name), pid: o.process };
+    }
+  } catch {
+    // not a log line
+  }
+  return undefined;
 }
 
-/** stderr lines that are not JSON log lines (what a person reads: `ERROR: ...`, stack traces). */
+/** The log lines of a run's stderr (other lines are skipped). */
+export function logLines(stderr: string): LogLine[] {
+  return stderr.split('\n').flatMap((l) => parseLogLine(l) ?? []);
+}
+
+/** stderr lines that are not log lines (what a person reads: `ERROR: ...`, stack traces). */
 export function plainLines(stderr: string): string[] {
-  return stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('{'));
+  return stderr.split('\n').filter((l) => l.trim() !== '' && !parseLogLine(l));
+}
+
+/** The statement of a `--debug` SQL log line (`SQL {"sql":...}`), or undefined for any other line. */
+export function sqlOf(line: string): string | undefined {
+  const l = parseLogLine(line);
+  if (!l || l.level !== 20) return undefined;
+  if (typeof l.sql === 'string') return l.sql; // a JSON line: the fields are in extra
+  const m = /^SQL (\{.*\})$/.exec(l.msg);
+  if (!m) return undefined;
+  try {
+    const sql = (JSON.parse(m[1]!) as { sql?: unknown }).sql;
+    return typeof sql === 'string' ? sql : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The `to` version db_sync reports at the end ("database migrated from X to Y" / "database is at version Y"). */
 export function finalVersion(stderr: string): number | undefined {
-  const last = logLines(stderr).filter((l) => typeof l.to === 'number' && /^database (migrated|is at)/.test(l.msg)).pop();
-  return last ? Number(last.to) : undefined;
+  const last = logLines(stderr)
+    .map((l) => /^database (?:migrated from \d+ to|is at version) (\d+)/.exec(l.msg))
+    .filter((m) => m !== null)
+    .pop();
+  return last ? Number(last[1]) : undefined;
 }
 
 /** Human summary of a run for assertion messages. */
