@@ -146,17 +146,3 @@ export async function assessAppending(
 }
 
 // --- steps 057..071
-// (imports of this section kept here, so that parallel sections merge without touching the file's head)
-import type { MigrateEngine } from '../../migrate/script/contract.js';
-import { addColumns, type ColumnDef } from './alter.js';
-
-/**
- * Adds the columns of `table` that are not there yet, in the given order (each is appended, as Heat's
- * successive `Column.create` calls append them), and returns the live catalog of `table` as it was
- * before: a step that Heat (or we) stopped after some of its ADD COLUMNs finishes with the same order.
- */
-export async function addMissingColumns(e: MigrateEngine, table: string, columns: readonly ColumnDef[]): Promise<Catalog> {
-  const c = await e.schema([table]);
-  await addColumns(e, table, columns.filter(([name]) => !c.hasColumn(table, name.replace(/[`"]/g, ''))));
-  return c;
-}

@@ -5,10 +5,10 @@
  * bumped) is finished by adding what is missing.
  */
 import type { MigrateEngine, StepState } from '../../migrate/script/contract.js';
-import { addMissingColumns, assessBetween } from '../lib/assess.js';
+import { addMissingColumns, assessBetween, startingSchema } from '../lib/assess.js';
 
 export async function upgrade(migrate_engine: MigrateEngine): Promise<void> {
-  await addMissingColumns(migrate_engine, 'resource', [['engine_id', 'VARCHAR(36)'], ['atomic_key', 'INTEGER']]);
+  await addMissingColumns(migrate_engine, await startingSchema(migrate_engine, ['resource']), 'resource', [['engine_id', 'VARCHAR(36)'], ['atomic_key', 'INTEGER']]);
 }
 
 export const assess = (s: StepState) => assessBetween(s);

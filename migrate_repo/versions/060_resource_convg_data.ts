@@ -7,7 +7,7 @@
  * adding the key if it is not there.
  */
 import type { MigrateEngine, StepState } from '../../migrate/script/contract.js';
-import { addMissingColumns, assessBetween } from '../lib/assess.js';
+import { addMissingColumns, assessBetween, startingSchema } from '../lib/assess.js';
 import { types } from '../lib/dialect.js';
 
 const FK = 'current_template_fkey_ref';
@@ -27,8 +27,9 @@ export async function upgrade(migrate_engine: MigrateEngine): Promise<void> {
     await e.query(`ALTER TABLE resource ADD COLUMN current_template_id INTEGER CONSTRAINT ${FK} REFERENCES raw_template (id)`);
     return;
   }
-  const c = await addMissingColumns(e, 'resource', [...cols, ['current_template_id', t.integer]]);
-  if (c.find('foreign key', 'resource', FK)) return;
+  const c = await startingSchema(e, ['resource']);
+  await addMissingColumns(e, c, 'resource', [...cols, ['current_template_id', t.integer]]);
+  if (c?.find('foreign key', 'resource', FK)) return;
   const fk = `ADD CONSTRAINT ${FK} FOREIGN KEY (current_template_id) REFERENCES raw_template (id)`;
   if (e.dialect === 'postgresql') {
     await e.query(`ALTER TABLE resource ${fk}`);
@@ -41,7 +42,7 @@ export async function upgrade(migrate_engine: MigrateEngine): Promise<void> {
   // new column; Heat's own run writes no value into it either) — when an earlier run added it, that
   // is checked first, and any value there is checked by the key itself. The schema is the same.
   const filled =
-    c.hasColumn('resource', 'current_template_id') &&
+    !!c?.hasColumn('resource', 'current_template_id') &&
     (await e.query('SELECT 1 AS x FROM resource WHERE current_template_id IS NOT NULL LIMIT 1')).length > 0;
   if (filled) {
     await e.query(`ALTER TABLE resource ${fk}`);

@@ -5,14 +5,14 @@
  * again (the same value: nothing is lost).
  */
 import type { MigrateEngine, StepState } from '../../migrate/script/contract.js';
-import { addMissingColumns, assessBetween, count } from '../lib/assess.js';
+import { addMissingColumns, assessBetween, count, startingSchema } from '../lib/assess.js';
 import { backfill } from '../lib/alter.js';
 import { types } from '../lib/dialect.js';
 
 export async function upgrade(migrate_engine: MigrateEngine): Promise<void> {
   const e = migrate_engine;
   const t = types(e.dialect);
-  await addMissingColumns(e, 'resource', [['properties_data_encrypted', t.boolean]]);
+  await addMissingColumns(e, await startingSchema(e, ['resource']), 'resource', [['properties_data_encrypted', t.boolean]]);
   await backfill(e, 'resource', 'properties_data_encrypted', t.false);
 }
 
