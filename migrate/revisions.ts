@@ -11,7 +11,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { RunOptions } from './api.js';
-import { Catalog, isSchemaFact } from './catalog/catalog.js';
+import { Catalog, factLine, isSchemaFact } from './catalog/catalog.js';
 import { diff } from './catalog/diff.js';
 import { firstDifferences } from './catalog/examine.js';
 import { SqlBackend, type MigrationConnection } from './connection.js';
@@ -20,6 +20,7 @@ import type { Queryable } from './dialect/contract.js';
 import { MigrateError, StepResultError } from './errors.js';
 import type { PlannedStep, Repository, ScriptFile } from './repository.js';
 import { withRunLock } from './run-lock.js';
+import { expectedSchemas, type ExpectedSchemas } from './schemas.js';
 import type { DialectName } from './script/contract.js';
 import { parseUrl, type ParsedUrl } from './url.js';
 
@@ -212,4 +213,34 @@ async function verifyRevision(repo: Repository, c: MigrationConnection, r: Revis
   const live = await c.inspect.catalog(tables);
   const want = after.only(tables);
   if (!live.equals(want)) throw new StepResultError(`revision ${r.id} did not produce its schema: ${firstDifferences(diff(want, live))}`);
+}
+
+/**
+ * A database whose chain was stamped while its legacy version was still below the chain's (another
+ * tool's blind stamp), and whose revisions up to `revision` then ran on it: each legacy version's
+ * expected schema, plus what the stamp and those revisions added (their catalog against the first
+ * revision's legacy schema), minus what they replaced. The legacy steps that were skipped can then
+ * run on it, checked against these, and end exactly at `revision`'s schema.
+ */
+export function stampedEarlySchemas(repo: Repository, chain: RevisionChain, revision: string): ExpectedSchemas {
+  const base = expectedSchemas(repo);
+  const memo = new Map<string, Catalog | undefined>();
+  return {
+    versions: (d) => base.versions(d),
+    get(d, version) {
+      const key = `${d}:${version}`;
+      if (memo.has(key)) return memo.get(key);
+      const v = base.get(d, version);
+      const legacy = base.get(d, chain.legacyVersion);
+      const at = revisionSchema(repo, d, revision);
+      let out: Catalog | undefined;
+      if (v && legacy && at) {
+        const added = at.facts.filter((f) => !legacy.has(f));
+        const gone = legacy.facts.filter((f) => !at.has(f));
+        out = new Catalog(d, [...v.facts.filter((f) => !gone.some((g) => factLine(g) === factLine(f))), ...added]);
+      }
+      memo.set(key, out);
+      return out;
+    },
+  };
 }
