@@ -13,6 +13,7 @@
  * keys off, see sqlite-rebuild.ts).
  */
 import type { Catalog, MigrateEngine } from '../../migrate/script/contract.js';
+import { elements } from '../../migrate/dialect/sqlite-catalog.js';
 import { rebuildTable } from './sqlite-rebuild.js';
 
 export interface ForeignKeyInfo {
@@ -32,29 +33,6 @@ export function foreignKeysOn(c: Catalog, table: string, column: string): Foreig
   });
 }
 
-/** Splits a CREATE TABLE body at its top-level commas (parentheses and quotes respected). */
-export function splitItems(body: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let quote = '';
-  let cur = '';
-  for (const ch of body) {
-    if (quote) {
-      if (ch === quote) quote = '';
-    } else if (ch === '"' || ch === "'" || ch === '`') quote = ch;
-    else if (ch === '(') depth++;
-    else if (ch === ')') depth--;
-    else if (ch === ',' && depth === 0) {
-      out.push(cur.trim());
-      cur = '';
-      continue;
-    }
-    cur += ch;
-  }
-  if (cur.trim()) out.push(cur.trim());
-  return out;
-}
-
 const CLAUSE = /^(PRIMARY\s+KEY|CONSTRAINT|FOREIGN\s+KEY|UNIQUE|CHECK)\b/i;
 
 export interface SqliteChange {
@@ -70,9 +48,7 @@ export interface SqliteChange {
 export async function sqliteRebuild(e: MigrateEngine, table: string, change: SqliteChange): Promise<void> {
   const [row] = await e.query("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [table]);
   if (!row) throw new Error(`table ${table} does not exist`);
-  const sql = String(row.sql);
-  const body = sql.slice(sql.indexOf('(') + 1, sql.lastIndexOf(')'));
-  const items = splitItems(body);
+  const items = elements(String(row.sql));
   const columns = (await e.query(`PRAGMA table_info(${table})`)).map((r) => String(r.name));
   let cols = items.filter((i) => !CLAUSE.test(i));
   let clauses = items.filter((i) => CLAUSE.test(i));
