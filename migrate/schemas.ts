@@ -53,3 +53,15 @@ export function expectedSchemas(repo: Repository, fs: RepoFs = nodeRepoFs): Expe
   cache.set(repo, s);
   return s;
 }
+
+/**
+ * The same repository seen with other expected schemas (a copy: the original keeps its own). For a
+ * database whose schema is known to carry more than its version's (e.g. revisions applied on top
+ * of an older version: migrate/revisions.ts stampedEarlySchemas), so that the gate and each step's
+ * check compare it with what it really should be.
+ */
+export function withSchemas(repo: Repository, schemas: ExpectedSchemas): Repository {
+  const copy: Repository = { ...repo };
+  cache.set(copy, schemas);
+  return copy;
+}

@@ -8,8 +8,8 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
 const COPY = /(^migrate\.cfg$|^README$|\.sql$|\.tmpl$)/;
-/** A repository's expected schemas (docs/CATALOG.md): schema/<dialect>/NNN.tsv. */
-const SCHEMA = /[/\\]schema[/\\](mysql|postgresql|sqlite)[/\\]\d+\.tsv$/;
+/** A repository's expected schemas (docs/CATALOG.md): schema/<dialect>/NNN.tsv, <revision>.tsv, fresh/<revision>.tsv. */
+const SCHEMA = /[/\\]schema[/\\](mysql|postgresql|sqlite)[/\\](fresh[/\\])?(\d+|[0-9a-f]{12})\.tsv$/;
 
 function walk(dir) {
   for (const name of readdirSync(dir)) {

@@ -9,13 +9,16 @@ import type { SchemaExamination } from '../../migrate/migrator.js';
 const FINISHER = { finisher: '`heat-manage db_sync`' };
 const pad = (v: number) => String(v).padStart(3, '0');
 
-export function schemaReport(r: SchemaExamination, json: boolean): { text: string; exitCode: number } {
+export function schemaReport(r: SchemaExamination & { revision?: string }, json: boolean): { text: string; exitCode: number } {
   const e = r.examination;
+  // Under Alembic the schema is compared with the revision's (heat/db/migration.ts dbCheck).
+  const named = (text: string) => (r.revision && e ? text.replace(`version ${e.version}`, `revision ${r.revision}`).replace(`version ${pad(e.version)}'s`, `revision ${r.revision}'s`) : text);
   const exitCode = e?.state === 'exact' ? 0 : 1;
   if (json) {
     const doc = e
       ? {
           version: e.version,
+          ...(r.revision ? { revision: r.revision } : {}),
           state: e.state,
           matches: e.state === 'exact',
           differences: e.differences,
@@ -34,9 +37,9 @@ export function schemaReport(r: SchemaExamination, json: boolean): { text: strin
     else if (r.tables) text += `; its tables (${r.tables.slice(0, 5).join(', ')}${r.tables.length > 5 ? ', ...' : ''}) are not the exact schema of any version this heat-manage knows`;
     return { text: `${text}\n`, exitCode };
   }
-  if (e.state === 'exact' || e.state === 'no-expected-schema') return { text: `${summarize(e, FINISHER)}\n`, exitCode };
-  const lines = [`schema differs from version ${pad(e.version)}'s (${e.live.dialect}, ${e.differences.length} difference${e.differences.length === 1 ? '' : 's'}):`];
+  if (e.state === 'exact' || e.state === 'no-expected-schema') return { text: `${named(summarize(e, FINISHER))}\n`, exitCode };
+  const lines = [named(`schema differs from version ${pad(e.version)}'s (${e.live.dialect}, ${e.differences.length} difference${e.differences.length === 1 ? '' : 's'}):`)];
   for (const d of e.differences) lines.push(`  ${describeDifference(d)}`);
-  lines.push(summarize(e, FINISHER));
+  lines.push(named(summarize(e, FINISHER)));
   return { text: `${lines.join('\n')}\n`, exitCode };
 }

@@ -87,7 +87,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'db_sync',
     help: 'Sync the database up to the most recent version (or to VERSION).',
     options: [],
-    positionals: [{ name: 'version', metavar: 'VERSION', optional: true, help: 'Target schema version (default: the latest)' }],
+    positionals: [{ name: 'version', metavar: 'VERSION', optional: true, help: "Target schema version: an integer up to 86 (Train), 'head' or an Alembic revision id (Heat master); default 71 (Mitaka)" }],
   },
   { name: 'db_version', help: "Print the database's current migration level.", options: [], positionals: [] },
   {

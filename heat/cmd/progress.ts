@@ -122,8 +122,15 @@ export function stepReporter(o: ReporterOptions) {
       }
     },
     /** The last line of a db_sync. */
-    summary(r: MigrateResult, ms: number): void {
+    summary(r: MigrateResult & { revisions?: { to: string; stamped: boolean; applied: readonly string[] }; already?: string }, ms: number): void {
       clear();
+      if (r.already !== undefined) return; // db_sync said why there was nothing to do
+      const rv = r.revisions;
+      if (rv) {
+        const what = [...(r.steps.length ? [`${r.steps.length} steps to ${r.to}`] : []), ...(rv.stamped ? ['stamped'] : []), `${rv.applied.length} revisions`].join(', ');
+        logger.info({ from: r.from, revision: rv.to, steps: r.steps.length, revisions: rv.applied.length, ms: Math.round(ms) }, `database at revision ${rv.to}: ${what}, ${Math.round(ms)} ms`);
+        return;
+      }
       const fields = { from: r.from, to: r.to, steps: r.steps.length, ms: Math.round(ms) };
       if (terminal) {
         logger.info(r.steps.length ? `migrated ${r.from} -> ${r.to}: ${r.steps.length} steps, ${duration(ms / 1000)}` : `database is at version ${r.to}; nothing to do`);

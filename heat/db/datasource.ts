@@ -20,9 +20,10 @@ import { connectionError, errorKind, openSession, type ConnectHints, type Sessio
 import { maskPassword, parseUrl, type ParsedUrl } from '../../migrate/url.js';
 import { HeatError, withRetries } from './migration.js';
 import type { HeatDialect } from './models.js';
+import { HEAT_LINEAGE } from '../../migrate_repo/heat/lineage.js';
 
 /** The schema version this heat-manage knows (Heat 6.0.0 "Mitaka"). */
-export const SCHEMA_VERSION = 71;
+export const SCHEMA_VERSION = HEAT_LINEAGE.mitaka;
 
 export interface HeatDb {
   readonly ds: DataSource;
@@ -188,6 +189,10 @@ async function checkVersionRow(adapter: DialectAdapter, safeUrl: string, read: (
     throw new HeatError(`the database is at schema version ${v}, this heat-manage needs ${SCHEMA_VERSION}: run heat-manage db_sync first`);
   }
   if (v > SCHEMA_VERSION) {
-    throw new HeatError(`the database is at schema version ${v}, which is newer than this heat-manage (${SCHEMA_VERSION}): use a newer heat-manage`);
+    throw new HeatError(
+      v <= HEAT_LINEAGE.train
+        ? `the database is at schema version ${v}, these commands need ${SCHEMA_VERSION} or Alembic head: run heat-manage db_sync head`
+        : `the database is at schema version ${v}, which is newer than this heat-manage (${SCHEMA_VERSION}): use a newer heat-manage`,
+    );
   }
 }

@@ -9,7 +9,7 @@ import type { Queryable } from './contract.js';
 const qi = (s: string) => s.replace(/"/g, '""');
 
 /** The body of a CREATE TABLE text split at its top-level commas (column definitions and table constraints). */
-function elements(sql: string): string[] {
+export function elements(sql: string): string[] {
   const open = sql.indexOf('(');
   const out: string[] = [];
   let depth = 0;

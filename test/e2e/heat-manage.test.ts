@@ -402,23 +402,35 @@ for (const dialect of ALL_DIALECTS) {
       });
     });
 
-    test('a database at version 73 (from a newer Heat): db_sync is a clear error, not a crash; db_version prints 73', async () => {
+    test('a database at version 99 (from a newer Heat): db_sync is a clear error, not a crash; db_version prints 99', async () => {
       await withDatabase(dialect, async (db) => {
-        await createVersionTable(db, 'heat', 73);
+        await createVersionTable(db, 'heat', 99);
         await createUnrelatedTable(db, 'stack');
         const before = await snapshot(db);
         const r = await heatManage(['db_sync'], { env: envUrl(db.url) });
-        const line = assertError(r, /\b73\b/);
-        assert.match(line, /\b71\b/, 'says which version this heat-manage knows');
+        const line = assertError(r, /\b99\b/);
+        assert.match(line, /\b86\b/, 'says which version this heat-manage knows');
         assert.match(line, /newer/i);
         assert.doesNotMatch(r.stderr, /^\s+at /m, 'no stack trace');
         assert.equal(await snapshot(db), before);
         const t = await heatManage(['db_sync', '71'], { env: envUrl(db.url) });
         assert.equal(t.code, 1, show(t));
-        assert.equal(await snapshot(db), before, 'db_sync 71 on a database at 73 changes nothing either');
+        assert.equal(await snapshot(db), before, 'db_sync 71 on a database at 99 changes nothing either');
         const v = await heatManage(['db_version'], { env: envUrl(db.url) });
         assert.equal(v.code, 0, show(v));
-        assert.equal(v.stdout, '73\n');
+        assert.equal(v.stdout, '99\n');
+      });
+    });
+
+    test('a database that says 73 (Train) over another schema: db_sync checks the schema and refuses, unchanged', async () => {
+      await withDatabase(dialect, async (db) => {
+        await createVersionTable(db, 'heat', 73);
+        await createUnrelatedTable(db, 'stack');
+        const before = await snapshot(db);
+        const r = await heatManage(['db_sync'], { env: envUrl(db.url) });
+        const line = assertError(r, /says version 73 but its schema is not that version's.*nothing was changed/);
+        assert.doesNotMatch(r.stderr, /^\s+at /m, 'no stack trace');
+        assert.equal(await snapshot(db), before);
       });
     });
 

@@ -131,7 +131,7 @@ for (const dialect of ALL_DIALECTS) {
         await db.drop();
       }
     });
-    test('a database newer than 71: "newer than this heat-manage (71)", exit 1; an empty one: "db_sync first"', async () => {
+    test('a database at 73 (Train): "run heat-manage db_sync head"; past the lineage: "newer than this heat-manage (71)", exit 1; an empty one: "db_sync first"', async () => {
       const db = await createTestDatabase(dialect);
       try {
         if (dialect === 'sqlite') await db.query('CREATE TABLE migrate_version (repository_id VARCHAR(250) PRIMARY KEY, repository_path TEXT, version INTEGER)');
@@ -141,9 +141,13 @@ for (const dialect of ALL_DIALECTS) {
         await heatVersionControl(db.url);
         await heatUpgrade(db.url, 71);
         await db.query("UPDATE migrate_version SET version = 73 WHERE repository_id = 'heat'");
-        const r = await runHeat(['purge_deleted'], { url: db.url });
+        let r = await runHeat(['purge_deleted'], { url: db.url });
         assert.equal(r.code, 1, describeRun(r));
-        assert.match(r.stderr, /^ERROR: .*\b73\b.*newer than this heat-manage \(71\)/m);
+        assert.match(r.stderr, /^ERROR: .*\b73\b.*run heat-manage db_sync head$/m);
+        await db.query("UPDATE migrate_version SET version = 99 WHERE repository_id = 'heat'");
+        r = await runHeat(['purge_deleted'], { url: db.url });
+        assert.equal(r.code, 1, describeRun(r));
+        assert.match(r.stderr, /^ERROR: .*\b99\b.*newer than this heat-manage \(71\)/m);
       } finally {
         await db.drop();
       }

@@ -35,8 +35,8 @@ const KINDS: Record<CatalogDialect, readonly string[]> = {
 
 for (const dialect of DIALECTS) {
   describe(`Heat catalogs on ${dialect}`, () => {
-    test('one catalog per version 027..071, nothing else', () => {
-      const files = readdirSync(join(CATALOG_DIR, dialect)).sort();
+    test('one catalog per version 027..071 (the later ones: heat-lineage-catalogs.test.ts)', () => {
+      const files = readdirSync(join(CATALOG_DIR, dialect)).filter((f) => /^0[2-7]\d\.tsv$/.test(f) && Number(f.slice(0, 3)) <= 71).sort();
       assert.deepEqual(files, CATALOG_VERSIONS.map((v) => `${String(v).padStart(3, '0')}.tsv`));
     });
 

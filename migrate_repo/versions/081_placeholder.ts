@@ -1,0 +1,7 @@
+/**
+ * Placeholder: this version number is reserved for a Pike backport (Heat 13.0.0's
+ * `081_placeholder.py`). It changes nothing; only migrate_version advances.
+ */
+import type { MigrateEngine } from '../../migrate/script/contract.js';
+
+export async function upgrade(_migrate_engine: MigrateEngine): Promise<void> {}
