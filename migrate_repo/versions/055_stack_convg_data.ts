@@ -6,7 +6,7 @@
  * them is finished by one ALTER with what is still missing, in the same order.
  */
 import type { MigrateEngine, StepState } from '../../migrate/script/contract.js';
-import { assessAppending, startingSchema } from '../lib/assess.js';
+import { addMissingColumns, assessAppending, startingSchema } from '../lib/assess.js';
 import { types } from '../lib/dialect.js';
 
 const COLUMNS = ['prev_raw_template_id', 'current_traversal', 'current_deps'] as const;
@@ -14,16 +14,16 @@ const COLUMNS = ['prev_raw_template_id', 'current_traversal', 'current_deps'] as
 export async function upgrade(migrate_engine: MigrateEngine): Promise<void> {
   const e = migrate_engine;
   const t = types(e.dialect);
+  const c = await startingSchema(e, ['stack']);
   if (e.dialect === 'sqlite') {
-    await e.query(
-      'ALTER TABLE stack ADD COLUMN prev_raw_template_id INTEGER ' +
-        'CONSTRAINT prev_raw_template_ref REFERENCES raw_template (id)',
-    );
-    await e.query('ALTER TABLE stack ADD COLUMN current_traversal VARCHAR(36)');
-    await e.query('ALTER TABLE stack ADD COLUMN current_deps TEXT');
+    // One column per ALTER; the foreign key comes with its column (SQLite cannot add one later).
+    await addMissingColumns(e, c, 'stack', [
+      ['prev_raw_template_id', 'INTEGER CONSTRAINT prev_raw_template_ref REFERENCES raw_template (id)'],
+      ['current_traversal', 'VARCHAR(36)'],
+      ['current_deps', 'TEXT'],
+    ]);
     return;
   }
-  const c = await startingSchema(e, ['stack']);
   const defs: Record<(typeof COLUMNS)[number], string> = {
     prev_raw_template_id: t.integer,
     current_traversal: 'VARCHAR(36)',

@@ -16,7 +16,7 @@
 import type { MigrateEngine, StepState } from '../../migrate/script/contract.js';
 import { rows } from '../lib/progress.js';
 import { types } from '../lib/dialect.js';
-import { assessAppending, count, startingSchema } from '../lib/assess.js';
+import { addMissingColumns, assessAppending, count, startingSchema } from '../lib/assess.js';
 
 export async function upgrade(migrate_engine: MigrateEngine): Promise<void> {
   const e = migrate_engine;
@@ -39,9 +39,11 @@ export async function upgrade(migrate_engine: MigrateEngine): Promise<void> {
     }
   }
   if (e.dialect === 'sqlite') {
-    await e.query('ALTER TABLE raw_template ADD COLUMN environment TEXT');
-    // Unnamed, as real Heat's SQLite rebuild leaves it (its name is lost there; 064 drops it again).
-    await e.query('ALTER TABLE raw_template ADD COLUMN predecessor INTEGER REFERENCES raw_template (id)');
+    // The FK unnamed, as real Heat's SQLite rebuild leaves it (its name is lost there; 064 drops it again).
+    await addMissingColumns(e, c, 'raw_template', [
+      ['environment', 'TEXT'],
+      ['predecessor', 'INTEGER REFERENCES raw_template (id)'],
+    ]);
   } else {
     const parts: string[] = [];
     if (!c?.hasColumn('raw_template', 'environment')) parts.push(`ADD COLUMN environment ${t.longtext}`);
