@@ -124,12 +124,12 @@ function runOptions(o: DbOptions): oslo.SyncOptions {
   };
 }
 
-/** `heat-manage db_sync [version]`. */
+/** `heat-manage db_sync [version]`: an empty database gets version `version`'s schema directly (migrate/fresh.ts), as Heat's squashed migrations did. */
 export async function dbSync(o: DbOptions, version?: string): Promise<MigrateResult> {
   const repo = repository();
   const target = parseSyncVersion(version, repo.latest);
   return withRetries(o, () =>
-    oslo.dbSync(o.url, repo, target, { ...runOptions(o), refuseLower: 'Cannot migrate to lower schema version.' }),
+    oslo.dbSync(o.url, repo, target, { ...runOptions(o), refuseLower: 'Cannot migrate to lower schema version.', fresh: true }),
   );
 }
 
