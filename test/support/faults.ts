@@ -102,9 +102,10 @@ export async function stateOf(db: TestDatabase): Promise<string> {
  * empty database it creates the target schema directly, migrate/fresh.ts). For the tests of steps:
  * their kill points, step lines and locks inside steps.
  */
-export async function atFirstStep(url: string): Promise<void> {
+export async function atFirstStep(url: string): Promise<HeatResult> {
   const r = await runHeat(['db_sync', '28'], { url });
   assert.equal(r.code, 0, describeRun(r));
+  return r;
 }
 
 /** The database is at 71 with exactly the target schema of test/fixtures/heat-schema. */
