@@ -152,6 +152,29 @@ for (const dialect of ALL_DIALECTS) {
       });
     });
 
+    test('sequences (PostgreSQL) and AUTO_INCREMENT counters (MariaDB) as the replay leaves them on an empty database', skip, async (t) => {
+      if (dialect === 'sqlite') return t.skip('SQLite has neither');
+      const replayed = await createTestDatabase(dialect);
+      try {
+        await heatVersionControl(replayed.url);
+        await heatUpgrade(replayed.url, 71);
+        const state = (db: TestDatabase) =>
+          db.query(
+            dialect === 'postgresql'
+              ? "SELECT sequencename, data_type, start_value, min_value, max_value, increment_by, cycle, last_value FROM pg_sequences WHERE sequencename NOT LIKE 'migrate%' ORDER BY 1"
+              : "SELECT TABLE_NAME, AUTO_INCREMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME NOT LIKE 'migrate%' ORDER BY 1",
+          );
+        const want = await state(replayed);
+        if (dialect === 'postgresql') assert.ok(want.some((r) => r.sequencename === 'res') && want.some((r) => r.sequencename === 'evt'), JSON.stringify(want));
+        await withDb(dialect, async (db) => {
+          assert.equal((await runHeat(['db_sync'], { url: db.url })).code, 0);
+          assert.deepEqual(await state(db), want);
+        });
+      } finally {
+        await replayed.drop();
+      }
+    });
+
     test('a database with a table of its own at 27 is not installed over: the run is refused, unchanged', skip, async () => {
       await withDb(dialect, async (db) => {
         assert.equal((await runHeat(['db_version'], { url: db.url })).code, 0);
