@@ -124,6 +124,9 @@ export interface MigrationRequest {
 /** What `prepare` decided: nothing to do (the result), or the plan to run. */
 export type Prepared = { readonly done: MigrateResult } | { readonly plan: Plan; readonly request: MigrationRequest };
 
+/** When this process started (ISO 8601, as the journal writes times). */
+const STARTED = new Date(Date.now() - performance.now()).toISOString();
+
 const nothing = (v: number): MigrateResult => ({ from: v, to: v, steps: [] });
 
 export class Migrator {
@@ -168,7 +171,12 @@ export class Migrator {
       // concurrent run was moving it (the lock was busy, or the version changed between the probe
       // and getting the lock), the target is reached: wait for that run, then report success.
       // Decided from what the database shows, not from clocks (replicas' clocks need not agree).
-      const moving = await this.withLock(async ({ c, waited }) => waited || (await inTransaction(c, () => c.storage.version.read(true))) !== before);
+      // Or a step finished after this process started (its clock: the same as the writer's for a
+      // SQLite file, which has no lock to wait on; a fresh install is over in a moment).
+      const moving = await this.withLock(
+        async ({ c, waited }) =>
+          waited || (await inTransaction(c, () => c.storage.version.read(true))) !== before || ((await c.storage.journal.lastFinished?.()) ?? '') >= STARTED,
+      );
       if (!moving) throw request.refuseLower(target, before);
       this.o.logger.info(`the database moved past version ${target} while this run started (another process migrated it); nothing to do`);
       return { done: nothing(before) };
