@@ -113,13 +113,15 @@ export async function dropVersionControl(url: string, repository: string | Repos
 export interface MigrateOptions extends RunOptions {
   /** Print the SQL instead of running it. */
   readonly previewSql?: boolean;
+  /** An empty database at the initial version gets the target's expected schema directly (fresh.ts); default: the steps run. */
+  readonly fresh?: boolean;
 }
 
 async function migrateTo(url: string, repository: string | Repository, direction: 'upgrade' | 'downgrade', ver: unknown, o: MigrateOptions): Promise<MigrateResult> {
   const target = ver === undefined || ver === null ? undefined : parseVersion(ver);
   const u = parseUrl(url);
   const m = await migratorFor(u, repository, o);
-  if (!o.previewSql) return m.migrate({ target, direction });
+  if (!o.previewSql) return m.migrate({ target, direction, fresh: o.fresh });
   const p = await m.prepare({ target, direction }); // the whole path, checked before anything runs
   if ('done' in p) return p.done;
   const { preview } = await import('./preview.js'); // loads the script machinery: only when asked

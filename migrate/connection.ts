@@ -73,6 +73,8 @@ export interface MigrationConnection {
   rollback(): Promise<void>;
   /** Runs one step's script (not the bookkeeping). */
   runScript(step: PlannedStep, run: ScriptRun): Promise<void>;
+  /** Runs statements as `step`'s work, counted like a script's (the crash-test hook); absent: the backend cannot (memory.ts). */
+  runStatements?(step: PlannedStep, statements: readonly string[], run: ScriptRun): Promise<void>;
   /** What the run guard needs to watch this connection from a second one (absent: nothing to watch). */
   watch?(): Promise<WatchInfo>;
   /** Bounds every lock wait of this connection's statements (after the run lock is taken). */
@@ -101,11 +103,11 @@ export interface SqlBackendOptions {
   readonly signal?: AbortSignal;
 }
 
-/** Runs a step's script on a session, counting statements for the crash-test hook. */
-async function runScriptOn(session: Session, step: PlannedStep, run: ScriptRun, logger: Logger, hooks?: EngineHooks): Promise<void> {
+/** The migrate_engine of a step on a session: counts statements for the crash-test hook. */
+async function engineFor(session: Session, step: PlannedStep, run: ScriptRun, logger: Logger, hooks?: EngineHooks) {
   // Loaded when a step runs: db_version and a no-op db_sync never need the script machinery.
-  const [{ makeEngine }, { runModule, sqlStatements }] = await Promise.all([import('./script/engine.js'), import('./script/load.js')]);
-  const engine = await makeEngine({
+  const { makeEngine } = await import('./script/engine.js');
+  return makeEngine({
     dialect: session.dialect,
     session,
     adapter: session.adapter,
@@ -118,6 +120,11 @@ async function runScriptOn(session: Session, step: PlannedStep, run: ScriptRun, 
     onProgress: run.onProgress,
     expected: run.expected,
   });
+}
+
+/** Runs a step's script on a session. */
+async function runScriptOn(session: Session, step: PlannedStep, run: ScriptRun, logger: Logger, hooks?: EngineHooks): Promise<void> {
+  const [engine, { runModule, sqlStatements }] = await Promise.all([engineFor(session, step, run, logger, hooks), import('./script/load.js')]);
   if (step.script.kind === 'sql') {
     for (const stmt of sqlStatements(step.script, logger)) await engine.execute(stmt);
   } else {
@@ -213,6 +220,10 @@ class SqlConnection implements MigrationConnection {
     if (run.verify) await a.beforeStep?.(this.s);
     await runScriptOn(this.s, step, run, this.o.logger, this.o.hooks);
     if (run.verify) await a.beforeCommit?.(this.s);
+  }
+  async runStatements(step: PlannedStep, statements: readonly string[], run: ScriptRun) {
+    const engine = await engineFor(this.s, step, run, this.o.logger, this.o.hooks);
+    for (const sql of statements) await engine.execute(sql);
   }
   async watch(): Promise<WatchInfo> {
     const a = this.s.adapter;

@@ -34,6 +34,7 @@ import { interrupted, type RunGuard } from './guard.js';
 import { checkDirection, type MigrateResult, type Plan, type StepEvent, type StepResult } from './plan.js';
 import { planSteps, scriptFor, type PlannedStep, type Repository } from './repository.js';
 import { inTransaction, withRunLock, type Locked } from './run-lock.js';
+import { decideFresh, installFresh, type FreshDecision } from './fresh.js';
 import { examineAt, gate, verifyStep } from './schema-gate.js';
 import { expectedSchemas } from './schemas.js';
 import { tableOfFact, type Catalog } from './catalog/catalog.js';
@@ -112,10 +113,19 @@ export interface MigrationRequest {
    */
   readonly refuseLower?: (target: number, version: number) => Error;
   readonly checks?: readonly RunCheck[];
+  /**
+   * An empty database at the repository's initial version gets the target's expected schema
+   * directly (fresh.ts), where the repository has it for this backend; otherwise the steps run.
+   * An interrupted fresh install is finished whatever this says.
+   */
+  readonly fresh?: boolean;
 }
 
 /** What `prepare` decided: nothing to do (the result), or the plan to run. */
 export type Prepared = { readonly done: MigrateResult } | { readonly plan: Plan; readonly request: MigrationRequest };
+
+/** When this process started (ISO 8601, as the journal writes times). */
+const STARTED = new Date(Date.now() - performance.now()).toISOString();
 
 const nothing = (v: number): MigrateResult => ({ from: v, to: v, steps: [] });
 
@@ -161,7 +171,12 @@ export class Migrator {
       // concurrent run was moving it (the lock was busy, or the version changed between the probe
       // and getting the lock), the target is reached: wait for that run, then report success.
       // Decided from what the database shows, not from clocks (replicas' clocks need not agree).
-      const moving = await this.withLock(async ({ c, waited }) => waited || (await inTransaction(c, () => c.storage.version.read(true))) !== before);
+      // Or a step finished after this process started (its clock: the same as the writer's for a
+      // SQLite file, which has no lock to wait on; a fresh install is over in a moment).
+      const moving = await this.withLock(
+        async ({ c, waited }) =>
+          waited || (await inTransaction(c, () => c.storage.version.read(true))) !== before || ((await c.storage.journal.lastFinished?.()) ?? '') >= STARTED,
+      );
       if (!moving) throw request.refuseLower(target, before);
       this.o.logger.info(`the database moved past version ${target} while this run started (another process migrated it); nothing to do`);
       return { done: nothing(before) };
@@ -182,15 +197,17 @@ export class Migrator {
     return this.withLock(async ({ c, guard }) => {
       const version = await this.lockedVersion(c, request.control);
       if (version > this.repo.latest) throw this.newer(version);
+      // An empty database may get the target's schema directly (fresh.ts); decided reading only.
+      const fresh = plan.direction === 'upgrade' ? await decideFresh(this.repo, c, { version, target: plan.target, asked: !!request.fresh, logger: this.o.logger }) : undefined;
       // Before anything is written: the schema must be the version's, or a state the first step finishes.
-      const first = version === plan.from ? plan.steps[0] : plan.direction === 'upgrade' && version < plan.target ? planSteps(this.repo, version, version + 1, c.dialect)[0] : undefined;
+      const first = fresh ? undefined : version === plan.from ? plan.steps[0] : plan.direction === 'upgrade' && version < plan.target ? planSteps(this.repo, version, version + 1, c.dialect)[0] : undefined;
       if (plan.direction === 'upgrade' && first && first.from === version) {
         const ours = await c.storage.journal.unfinished();
         await gate(this.repo, c, version, first, { logger: this.o.logger, reportCommand: this.o.reportCommand, interruptedByUs: ours?.from === version && ours.direction === 'upgrade' });
       }
       // Under the lock, after the version is read, before the first step: a check may refuse here.
       for (const check of checks) await check.before?.(c, { version, plan });
-      const result = await this.walk(c, guard, version, plan);
+      const result = fresh ? await this.fresh(c, guard, fresh, plan) : await this.walk(c, guard, version, plan);
       // After the last step.
       for (const check of checks) await check.after?.(c, result);
       return result;
@@ -324,6 +341,22 @@ export class Migrator {
     const { versionTable: table, repositoryId } = this.repo.config;
     const key = lockKey({ table, repositoryId });
     return withRunLock({ backend, key, logger, signal, typeorm, lockTimeoutMs: this.timeoutMs, lockWaitTimeoutMs: this.lockWaitMs }, fn);
+  }
+
+  /** The fresh install `d` (fresh.ts) as one step, then the steps past it up to the target, if any. */
+  private async fresh(c: MigrationConnection, guard: RunGuard, d: FreshDecision, plan: Plan): Promise<MigrateResult> {
+    const last = await c.storage.journal.resume();
+    if (last && last.from === d.from && d.existing.length) {
+      const { from, to, script, startedAt, host, pid, error } = last;
+      this.o.onStep?.({ type: 'resume', from, to, script, startedAt, host, pid, error });
+    }
+    const { step, outcome } = await installFresh(this.repo, c, d, { guard, logger: this.o.logger, signal: this.o.signal, onStep: this.o.onStep });
+    // Another process (SQLite) moved the database first: continue from where it left it.
+    if (outcome === 'skipped') return this.walk(c, guard, await this.lockedVersion(c), plan);
+    const done: StepResult = { from: step.from, to: step.to, script: step.script.relPath, ms: outcome.ms };
+    if (d.to >= plan.target) return { from: d.from, to: d.to, steps: [done] };
+    const rest = await this.walk(c, guard, d.to, plan);
+    return { from: d.from, to: rest.to, steps: [done, ...rest.steps] };
   }
 
   /**

@@ -29,6 +29,8 @@ export interface SyncOptions extends RunOptions {
    * the database past the target while this one started is not an error.
    */
   readonly refuseLower?: string;
+  /** An empty database gets the target's expected schema directly where the repository has it (fresh.ts). */
+  readonly fresh?: boolean;
 }
 
 /**
@@ -86,5 +88,6 @@ export async function dbSync(url: string | ParsedUrl, repo: Repository, version:
     control: stampEmpty(repo, o.initVersion),
     refuseLower: refuse === undefined ? undefined : () => new DbMigrationError(refuse),
     checks: [utf8Tables(repo)],
+    fresh: o.fresh,
   });
 }

@@ -81,6 +81,12 @@ export class StepLog implements StepJournal {
     };
   }
 
+  async lastFinished(): Promise<string | null> {
+    if (!(await this.a.tableExists(this.q, LOG_TABLE))) return null;
+    const [r] = await this.q.query(`SELECT MAX(finished_at) AS t FROM ${LOG_TABLE} WHERE repository_id = ? AND version_table = ? AND status = 'done'`, [...this.repo]);
+    return r?.t === null || r?.t === undefined ? null : String(r.t);
+  }
+
   async running() {
     const [r] = await this.q
       .query(`SELECT host, pid, script FROM ${LOG_TABLE} WHERE status = 'running' AND repository_id = ? AND version_table = ? ORDER BY id DESC LIMIT 1`, [...this.repo])

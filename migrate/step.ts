@@ -9,7 +9,7 @@
  * and what a failed step throws (stopped, a lock wait that timed out, or the script's error).
  */
 import type { Catalog } from './catalog/catalog.js';
-import type { MigrationConnection } from './connection.js';
+import type { MigrationConnection, ScriptRun } from './connection.js';
 import { InterruptedError, LockWaitTimeoutError, StepError, describe } from './errors.js';
 import { interrupted, type RunGuard } from './guard.js';
 import type { StepEvent } from './plan.js';
@@ -33,6 +33,8 @@ export interface StepContext {
   readonly expected?: (version: number) => Catalog | undefined;
   /** Checks the script's result before the version bump (schema-gate.ts verifyStep). */
   readonly verify?: () => Promise<void>;
+  /** The step's work instead of its script (fresh.ts: the statements that create a catalog). */
+  readonly work?: (run: ScriptRun) => Promise<void>;
 }
 
 export async function runStep(c: MigrationConnection, step: PlannedStep, resumed: boolean, x: StepContext): Promise<StepOutcome> {
@@ -65,7 +67,8 @@ export async function runStep(c: MigrationConnection, step: PlannedStep, resumed
         start();
         await journal.start(rec);
       }
-      await c.runScript(step, { resumed: resumed && !transactional, signal, onProgress, verify: transactional, expected: x.expected });
+      const run: ScriptRun = { resumed: resumed && !transactional, signal, onProgress, verify: transactional, expected: x.expected };
+      await (x.work ? x.work(run) : c.runScript(step, run));
       await x.verify?.();
       c.lock.assertHeld();
       await journal.done(rec);

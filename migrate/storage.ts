@@ -64,6 +64,8 @@ export interface StepJournal {
   done(s: StepRecord): Promise<void>;
   /** The step failed with `error`. */
   failed(s: StepRecord, error: string): Promise<void>;
+  /** When the last step of this repository finished (ISO 8601, the writer's clock), if the journal says. */
+  lastFinished?(): Promise<string | null>;
 }
 
 export interface Storage {

@@ -233,12 +233,15 @@ function exactlyAtTrain(repo: Repository) {
   };
 }
 
-/** `heat-manage db_sync [VERSION]` (SPEC A5.1). */
+/**
+ * `heat-manage db_sync [VERSION]` (SPEC A5.1). An empty database gets its target legacy version's
+ * schema directly (migrate/fresh.ts), as Heat's squashed migrations did.
+ */
 export async function dbSync(o: DbOptions, version?: string): Promise<SyncResult> {
   const repo = repository();
   const target = parseSyncTarget(version, repo.latest);
   const legacySync = (to: number) =>
-    withRetries(o, () => oslo.dbSync(o.url, repo, to, { ...runOptions(o), refuseLower: 'Cannot migrate to lower schema version.' }));
+    withRetries(o, () => oslo.dbSync(o.url, repo, to, { ...runOptions(o), refuseLower: 'Cannot migrate to lower schema version.', fresh: true }));
   const st = await withRetries(o, () => readLineageState(o.url, o.logger));
   const train = HEAT_LINEAGE.train;
 

@@ -94,7 +94,7 @@ export async function execute(p: Extract<Parsed, { kind: 'run' }>, ctx: Ctx): Pr
     case 'downgrade': {
       if (p.extras.preview_py && !p.extras.preview_sql) return previewPy(a, ctx, opts);
       const fn = p.command.name === 'upgrade' ? api.upgrade : api.downgrade;
-      await fn(a.url!, a.repository!, a.version, { ...opts, previewSql: !!p.extras.preview_sql });
+      await fn(a.url!, a.repository!, a.version, { ...opts, previewSql: !!p.extras.preview_sql, fresh: !!p.extras.fresh });
       return;
     }
     case 'drop_version_control':

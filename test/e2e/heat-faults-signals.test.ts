@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ALL_DIALECTS, createTestDatabase, serverQuery, skipUnlessReachable, type TestDatabase, type TestDialect } from '../support/db.js';
 import { HEAT_MANAGE, describeRun, exactlyOnceProblems, plainLines, runHeat, startHeat, stepLog, type HeatProcess, type HeatResult } from '../support/heat-cli.js';
-import { PID1_WRAP, assertConverged, assertOk, childOf, errorLine, hasLog, pidNamespaceUnavailable, scratchDir } from '../support/faults.js';
+import { PID1_WRAP, assertConverged, assertOk, atFirstStep, childOf, errorLine, hasLog, pidNamespaceUnavailable, scratchDir } from '../support/faults.js';
 
 const TIMEOUT = 240_000;
 const ENTRYPOINT = fileURLToPath(new URL('../../../deploy/entrypoint.sh', import.meta.url));
@@ -72,6 +72,7 @@ async function signalTrial(dialect: TestDialect, sig: 'SIGTERM' | 'SIGINT', pid1
   for (let attempt = 1; ; attempt++) {
     const db = await createTestDatabase(dialect);
     try {
+      await atFirstStep(db.url); // an empty database would get 71 in one step: the signal is aimed inside the steps
       const p = startHeat(['db_sync'], { url: db.url, wrap: pid1 ? PID1_WRAP : undefined });
       const target = pid1 ? await childOf(p.pid) : p.pid;
       // A random moment inside the run whatever the machine's speed (a whole db_sync takes ~0.4 s on
@@ -187,6 +188,7 @@ describe('fault matrix: signals while waiting', { concurrency: 3, timeout: TIMEO
     const db = await createTestDatabase('mysql');
     try {
       const marker = join(bin, 'started');
+      await atFirstStep(db.url);
       const p: HeatProcess = startHeat([], {
         bare: true,
         url: db.url,

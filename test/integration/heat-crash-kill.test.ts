@@ -49,6 +49,7 @@ import {
   stepLog,
   type HeatResult,
 } from '../support/heat-cli.js';
+import { atFirstStep } from '../support/faults.js';
 import { createSpareServer, dumpSpare, spareUnavailableReason, type SpareKind, type SpareServer } from '../support/spare-server.js';
 
 const TRIALS = Number(process.env.HEAT_KILL_TRIALS ?? 50);
@@ -166,11 +167,13 @@ interface TrialOutcome {
 async function trial(
   dialect: TestDialect,
   killWhen: (p: ReturnType<typeof startHeat>) => Promise<unknown>,
-  o: { env?: Record<string, string>; args?: string[]; rowLock?: boolean } = {},
+  o: { env?: Record<string, string>; args?: string[]; rowLock?: boolean; from28?: boolean } = {},
 ): Promise<TrialOutcome> {
   const db = await createTestDatabase(dialect);
   const env = { ...RUN_ENV, ...o.env };
   try {
+    // From 28 db_sync runs the steps one by one (an empty database gets 71 in one step, migrate/fresh.ts).
+    const seed = o.from28 ? (await atFirstStep(db.url)).pid : undefined;
     const first = startHeat([...(o.args ?? []), 'db_sync'], { url: db.url, env, timeoutMs: 120_000 });
     await Promise.race([killWhen(first).catch(() => undefined), first.done]);
     first.kill('SIGKILL');
@@ -194,7 +197,7 @@ async function trial(
         problems.push(...(await lockReleasedWithin(db, 15_000)).map((p) => `after the kill: ${p}`));
       }
       const second = await runHeat(['db_sync'], { url: db.url, env, timeoutMs: 150_000 });
-      problems.push(...(await convergedProblems(db, second, new Set([k.pid, second.pid]), o.rowLock)));
+      problems.push(...(await convergedProblems(db, second, new Set([k.pid, second.pid, ...(seed ? [seed] : [])]), o.rowLock)));
     } catch (e) {
       problems.push(`checking the database failed: ${(e as Error).message}`);
     }
@@ -226,6 +229,7 @@ async function normalRunMs(dialect: TestDialect, workers: number, env: Record<st
     Array.from({ length: workers }, async () => {
       const db = await createTestDatabase(dialect);
       try {
+        await atFirstStep(db.url); // as the trials start
         const p = startHeat(['db_sync'], { url: db.url, env: { ...RUN_ENV, ...env }, timeoutMs: 150_000 });
         await p.waitFor(USING_DB, 60_000);
         const t0 = performance.now();
@@ -286,7 +290,7 @@ describe('kill -9 at random moments of db_sync, then db_sync again', { concurren
       const kills = () => outcomes.filter((o) => o.killed).length;
       await pool(workers, wanted * 3, () => kills() >= wanted, async () => {
         let lineAt = 0;
-        const o = await trial(dialect, killAtRandom(() => d, (t) => (lineAt = t)));
+        const o = await trial(dialect, killAtRandom(() => d, (t) => (lineAt = t)), { from28: true });
         if (!o.killed && lineAt) d = (d + (o.endedAt - lineAt)) / 2;
         outcomes.push(o);
       });
@@ -318,30 +322,34 @@ function nthSql(re: RegExp, k: number): (line: string) => boolean {
 const rand = (lo: number, hi: number) => lo + Math.floor(Math.random() * (hi - lo + 1));
 
 describe('kill -9 at the engine bookkeeping statements, then db_sync again', () => {
-  const points: Record<TestDialect, [string, () => (line: string) => boolean][]> = {
+  // Points inside the steps start from 28 (`true`): an empty database gets 71 in one step (migrate/fresh.ts),
+  // whose own statements are the points that start from an empty database.
+  const points: Record<TestDialect, [string, () => (line: string) => boolean, boolean?][]> = {
     mysql: [
       ['taking the lock (GET_LOCK)', () => nthSql(/GET_LOCK/, 1)],
       ['creating migrate_version', () => nthSql(/^CREATE TABLE migrate_version/, 1)],
       ['inserting the version row (after CREATE TABLE committed)', () => nthSql(/^INSERT INTO `?migrate_version/, 1)],
       ['creating migrate_log', () => nthSql(/^CREATE TABLE IF NOT EXISTS migrate_log/, 1)],
-      ['a step\'s running row', () => nthSql(/^INSERT INTO migrate_log/, rand(1, 44))],
-      ['inside 028 (after two of its tables)', () => nthSql(/^CREATE TABLE stack \(/, 1)],
+      ['a step\'s running row', () => nthSql(/^INSERT INTO migrate_log/, rand(1, 40)), true],
+      ['inside the fresh install (after some of its tables)', () => nthSql(/^CREATE TABLE `stack` \(/, 1)],
       // The bump and the log row's done mark are one multi-table UPDATE (autocommit) on MariaDB.
-      ['a version bump marking the step done', () => nthSql(/^UPDATE `?migrate_version`? v, migrate_log l SET/, rand(1, 44))],
-      ['the first version bump', () => nthSql(/^UPDATE `?migrate_version`? v, migrate_log l SET/, 1)],
+      ['a version bump marking the step done', () => nthSql(/^UPDATE `?migrate_version`? v, migrate_log l SET/, rand(1, 40)), true],
+      ['the first version bump (the fresh install\'s)', () => nthSql(/^UPDATE `?migrate_version`? v, migrate_log l SET/, 1)],
     ],
     postgresql: [
       ['taking the lock', () => nthSql(/pg_try_advisory_lock/, 1)],
       ['creating migrate_version (inside the stamp transaction)', () => nthSql(/^CREATE TABLE migrate_version/, 1)],
-      ['a step\'s BEGIN', () => nthSql(/^BEGIN/, rand(2, 45))],
-      ['a version bump', () => nthSql(/^UPDATE "?migrate_version"? SET version/, rand(1, 44))],
-      ['a step\'s COMMIT', () => nthSql(/^COMMIT/, rand(2, 45))],
+      ['inside the fresh install (after CREATE TABLE stack)', () => nthSql(/^CREATE TABLE "stack" \(/, 1)],
+      ['a step\'s BEGIN', () => nthSql(/^BEGIN/, rand(2, 40)), true],
+      ['a version bump', () => nthSql(/^UPDATE "?migrate_version"? SET version/, rand(1, 40)), true],
+      ['a step\'s COMMIT', () => nthSql(/^COMMIT/, rand(2, 40)), true],
     ],
     sqlite: [
       ['the stamp transaction', () => nthSql(/^CREATE TABLE migrate_version/, 1)],
-      ['a step\'s BEGIN IMMEDIATE', () => nthSql(/^BEGIN IMMEDIATE/, rand(2, 45))],
-      ['a step\'s foreign_key_check', () => nthSql(/^PRAGMA foreign_key_check/, rand(1, 44))],
-      ['a step\'s COMMIT', () => nthSql(/^COMMIT/, rand(2, 45))],
+      ['inside the fresh install (after CREATE TABLE stack)', () => nthSql(/^CREATE TABLE "stack" \(/, 1)],
+      ['a step\'s BEGIN IMMEDIATE', () => nthSql(/^BEGIN IMMEDIATE/, rand(2, 40)), true],
+      ['a step\'s foreign_key_check', () => nthSql(/^PRAGMA foreign_key_check/, rand(1, 40)), true],
+      ['a step\'s COMMIT', () => nthSql(/^COMMIT/, rand(2, 40)), true],
     ],
   };
   for (const dialect of ALL_DIALECTS) {
@@ -353,8 +361,8 @@ describe('kill -9 at the engine bookkeeping statements, then db_sync again', () 
       // Two lanes; the step-numbered points pick their step at random each run.
       const todo = [...points[dialect]];
       await pool(2, todo.length, () => false, async (i) => {
-        const [what, matcher] = todo[i]!;
-        const o = await trial(dialect, (p) => p.waitFor(matcher(), 60_000), { args: ['--debug'] });
+        const [what, matcher, from28] = todo[i]!;
+        const o = await trial(dialect, (p) => p.waitFor(matcher(), 60_000), { args: ['--debug'], from28 });
         if (!o.killed) missed.push(what);
         outcomes.push({ ...o, problems: o.problems.map((x) => `${what}: ${x}`) });
       });
@@ -391,7 +399,8 @@ test(`MariaDB row lock (MIGRATE_MYSQL_LOCK=row, lease 3 s): ${ROW_LOCK_TRIALS} h
   await pool(2, ROW_LOCK_TRIALS, () => false, async (i) => {
     const db = await createTestDatabase('mysql');
     try {
-      const step = rand(28, 64); // steps with real work left after it, so the kill lands before the run ends
+      const seed = await atFirstStep(db.url); // from 28 the steps run one by one
+      const step = rand(29, 64); // steps with real work left after it, so the kill lands before the run ends
       const first = startHeat(['db_sync'], { url: db.url, env: { ...RUN_ENV, ...ROW_LOCK_ENV }, timeoutMs: 120_000 });
       await first.waitFor(new RegExp(`-> 0${step} .*done`), 60_000);
       first.kill('SIGKILL');
@@ -407,7 +416,7 @@ test(`MariaDB row lock (MIGRATE_MYSQL_LOCK=row, lease 3 s): ${ROW_LOCK_TRIALS} h
         problems.push(`trial ${i}: the second run did not say it took the lock over`);
       }
       waits.push(second.ms);
-      problems.push(...(await convergedProblems(db, second, new Set([k.pid, second.pid]), true)).map((p) => `trial ${i} (killed after ${step}): ${p}`));
+      problems.push(...(await convergedProblems(db, second, new Set([k.pid, second.pid, seed.pid]), true)).map((p) => `trial ${i} (killed after ${step}): ${p}`));
     } finally {
       await db.drop();
     }
@@ -416,7 +425,7 @@ test(`MariaDB row lock (MIGRATE_MYSQL_LOCK=row, lease 3 s): ${ROW_LOCK_TRIALS} h
   const d = await normalRunMs('mysql', 2, ROW_LOCK_ENV);
   const outcomes: TrialOutcome[] = [];
   await pool(2, 4, () => false, async () => {
-    outcomes.push(await trial('mysql', killAtRandom(() => d), { env: ROW_LOCK_ENV, rowLock: true }));
+    outcomes.push(await trial('mysql', killAtRandom(() => d), { env: ROW_LOCK_ENV, rowLock: true, from28: true }));
   });
   t.diagnostic(`row lock: ${ROW_LOCK_TRIALS} holders killed and taken over; second runs took ${waits.map((w) => Math.round(w)).join(', ')} ms (lease 3 s)`);
   assert.deepEqual(problems, []);
@@ -440,6 +449,7 @@ async function restartTrial(
 ): Promise<string[]> {
   await server.query(`CREATE DATABASE ${db}`);
   const url = server.url(db);
+  await atFirstStep(url); // from 28 the steps run one by one
   const p = startHeat(['db_sync'], { url, env: RUN_ENV, timeoutMs: 120_000 });
   const problems: string[] = [];
   try {

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dumpMysql, dumpPg, dumpSqlite } from './dump.js';
 import { createTestDatabase, type TestDatabase, type TestDialect } from './db.js';
-import { describeRun, dumpDifferences, logLines, plainLines, type HeatResult } from './heat-cli.js';
+import { describeRun, dumpDifferences, logLines, plainLines, runHeat, type HeatResult } from './heat-cli.js';
 
 export const LATEST = 71;
 
@@ -95,6 +95,17 @@ export async function stateOf(db: TestDatabase): Promise<string> {
     ? await db.query('SELECT repository_id, version FROM migrate_version ORDER BY repository_id')
     : [];
   return JSON.stringify({ dump, counts, versions });
+}
+
+/**
+ * `db_sync 28` on an empty database: from there on db_sync runs Heat's steps one by one (on an
+ * empty database it creates the target schema directly, migrate/fresh.ts). For the tests of steps:
+ * their kill points, step lines and locks inside steps.
+ */
+export async function atFirstStep(url: string): Promise<HeatResult> {
+  const r = await runHeat(['db_sync', '28'], { url });
+  assert.equal(r.code, 0, describeRun(r));
+  return r;
 }
 
 /** The database is at 71 with exactly the target schema of test/fixtures/heat-schema. */
