@@ -180,8 +180,8 @@ export interface LineageState {
   readonly legacy: number | null;
 }
 
-export async function readLineageState(url: string, logger: Logger): Promise<LineageState> {
-  const s = await openSession(url, { logger });
+export async function readLineageState(url: string, logger: Logger, o: { readOnly?: boolean } = {}): Promise<LineageState> {
+  const s = await openSession(url, { logger, readOnly: o.readOnly });
   try {
     const tables = await s.adapter.listTables(s);
     const { revision } = await readChainState(s, HEAT_LINEAGE, tables);
@@ -302,14 +302,14 @@ export type CheckResult = Awaited<ReturnType<typeof api.examine>> & { readonly r
  */
 export async function dbCheck(o: DbOptions): Promise<CheckResult> {
   const repo = repository();
-  const st = await withRetries(o, () => readLineageState(o.url, o.logger));
+  const st = await withRetries(o, () => readLineageState(o.url, o.logger, { readOnly: true }));
   const r = st.revision;
   if (r === null || positionOf(HEAT_LINEAGE, r) < 0) return withRetries(o, () => api.examine(o.url, repo, runOptions(o)));
   const train = HEAT_LINEAGE.train;
   const fresh = st.legacy === null;
   const one: ExpectedSchemas = { get: (d, v) => (v === train ? revisionSchema(repo, d, r, { fresh }) : undefined), versions: () => [train] };
   return withRetries(o, async () => {
-    const s = await openSession(o.url, { logger: o.logger });
+    const s = await openSession(o.url, { logger: o.logger, readOnly: true });
     try {
       const examination = await examine(s, { schemas: one, version: train, versionTable: repo.config.versionTable });
       return { version: st.legacy ?? 'no-table', examination, revision: r };
