@@ -51,6 +51,8 @@ export interface Between {
   /** How many of the facts that change (before-only and after-only) the live schema has of each side. */
   readonly beforeOnly: number;
   readonly afterOnly: number;
+  /** How many facts only the version after has (afterOnly of them are there). */
+  readonly afterTotal: number;
 }
 
 export function between(s: StepState, temporary: (f: LooseFact) => boolean = () => false): Between {
@@ -63,7 +65,8 @@ export function between(s: StepState, temporary: (f: LooseFact) => boolean = () 
   const lost = looseFacts(s.before).filter((f) => after.has(f.text) && !liveSet.has(f.text) && !temporary(f));
   const beforeOnly = [...before].filter((t) => !after.has(t) && liveSet.has(t)).length;
   const afterOnly = [...after].filter((t) => !before.has(t) && liveSet.has(t)).length;
-  return { stray, lost, beforeOnly, afterOnly };
+  const afterTotal = [...after].filter((t) => !before.has(t)).length;
+  return { stray, lost, beforeOnly, afterOnly, afterTotal };
 }
 
 const show = (fs: readonly LooseFact[]) =>
@@ -84,7 +87,8 @@ export async function assessBetween(
   const b = between(s, o.temporary);
   if (b.stray.length) return { state: 'unknown', note: `not a state of step ${s.to}: ${show(b.stray)}` };
   if (b.lost.length) return { state: 'unknown', note: `not a state of step ${s.to}: lost ${show(b.lost)}` };
-  const schema = b.beforeOnly === 0 && b.afterOnly > 0 ? 'its schema changes are all applied' : `${b.afterOnly} of its schema changes applied`;
+  const schema =
+    b.afterOnly === b.afterTotal && b.beforeOnly === 0 ? 'its schema changes are all applied' : `${b.afterOnly} of its ${b.afterTotal} new schema facts there`;
   const data = o.data ? await o.data() : undefined;
   if (data && typeof data !== 'string') return data;
   return { state: 'partial', summary: data ? `${schema}; ${data}` : schema };
