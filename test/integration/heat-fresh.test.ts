@@ -23,7 +23,7 @@ import { describeDifference, diff } from '../../migrate/catalog/diff.js';
 import { loadRepository } from '../../migrate/repository.js';
 import { expectedSchemas } from '../../migrate/schemas.js';
 import { ALL_DIALECTS, createTestDatabase, skipUnlessReachable, type TestDatabase, type TestDialect } from '../support/db.js';
-import { describeRun, dumpDifferences, exactlyOnceProblems, finalVersion, logLines, runHeat, startHeat, stepLog } from '../support/heat-cli.js';
+import { describeRun, dumpDifferences, exactlyOnceProblems, finalVersion, logLines, runHeat, sqlOf, startHeat, stepLog } from '../support/heat-cli.js';
 import { HEAT_REPO, heatUpgrade, heatVersionControl } from '../support/heat-run.js';
 import { dumpOf, heatVersion, withDb } from '../support/faults.js';
 import { asQueryable, targetCatalog } from '../support/targets.js';
@@ -139,10 +139,7 @@ for (const dialect of ALL_DIALECTS) {
       await withDb(dialect, async (db) => {
         let seen = 0;
         const p = startHeat(['--debug', 'db_sync'], { url: db.url });
-        const createsStack = (line: string) => {
-          if (!line.includes('"msg":"SQL"')) return false;
-          return /^CREATE TABLE [`"]stack[`"]/.test(String((JSON.parse(line) as { sql?: unknown }).sql)) && ++seen === 1;
-        };
+        const createsStack = (line: string) => /^CREATE TABLE [`"]stack[`"]/.test(sqlOf(line) ?? '') && ++seen === 1;
         await p.waitFor(createsStack, 60_000);
         p.kill('SIGKILL');
         const k = await p.done;
