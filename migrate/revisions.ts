@@ -158,34 +158,66 @@ export async function upgradeRevisions(url: string | ParsedUrl, repo: Repository
     async ({ c }) => {
       const q: Q = { dialect: c.dialect, query: c.inspect.query! };
       const exec = c.inspect.query!;
-      const state = await readChainState(q, chain, await c.inspect.tables());
+      const tx = c.transactionalDdl;
+      // Where DDL is transactional (PostgreSQL, SQLite) the state is read again inside each write
+      // transaction: on SQLite the run lock is that transaction (BEGIN IMMEDIATE), so another
+      // process may have stamped or run a revision since the read before it.
+      const readState = async () => readChainState(q, chain, await c.inspect.tables());
+      const state = await readState();
       let current = state.revision;
-      if (current !== null && positionOf(chain, current) < 0) throw new MigrateError(`database revision ${current} is newer than this tool (its newest is ${head(chain).id})`);
+      const newer = (rev: string | null) => {
+        if (rev !== null && positionOf(chain, rev) < 0) throw new MigrateError(`database revision ${rev} is newer than this tool (its newest is ${head(chain).id})`);
+      };
+      newer(current);
       let stamped = false;
       if (current === null) {
-        await o.beforeStamp(q, c);
-        const first = chain.revisions[0]!;
-        logger.info(`stamping ${first.id} (${first.message}): the database is exactly at version ${chain.legacyVersion}, the schema this revision stands for`);
-        await c.begin();
+        if (tx) await c.begin();
         try {
-          if (!state.table) await exec(versionTableDdl(chain, c.dialect));
-          await exec(`INSERT INTO ${chain.table} (version_num) VALUES ('${first.id}')`);
+          const now = tx ? await readState() : state;
+          if (now.revision === null) {
+            await o.beforeStamp(q, c);
+            const first = chain.revisions[0]!;
+            logger.info(`stamping ${first.id} (${first.message}): the database is exactly at version ${chain.legacyVersion}, the schema this revision stands for`);
+            if (!tx) await c.begin();
+            if (!now.table) await exec(versionTableDdl(chain, c.dialect));
+            await exec(`INSERT INTO ${chain.table} (version_num) VALUES ('${first.id}')`);
+            current = first.id;
+            stamped = true;
+          } else {
+            newer(now.revision);
+            current = now.revision; // another run stamped it meanwhile
+          }
           await c.commit();
         } catch (e) {
           await c.rollback().catch(() => undefined);
           throw e;
         }
-        current = first.id;
-        stamped = true;
       }
+      if (current === null) throw new MigrateError(`${chain.table}: no revision after stamping`);
+      let at: string = current;
       const applied: string[] = [];
-      for (const r of pending(chain, current, o.target)) {
+      for (;;) {
+        const r: Revision | undefined = pending(chain, at, o.target)[0];
+        if (!r) break;
         if (!r.script) throw new MigrateError(`revision ${r.id} has no script in this repository`);
+        if (tx) {
+          await c.begin();
+          const now = (await readState().catch(async (e: unknown) => {
+            await c.rollback().catch(() => undefined);
+            throw e;
+          })).revision;
+          if (now !== at) {
+            // another run applied it meanwhile
+            await c.rollback().catch(() => undefined);
+            if (now === null) throw new MigrateError(`${chain.table} lost its row while this run waited; run db_sync again`);
+            newer(now);
+            at = now;
+            continue;
+          }
+        }
         logger.info(`Running upgrade ${r.down ?? '<base>'} -> ${r.id}, ${r.message}`);
         const script: ScriptFile = { version: chain.legacyVersion, relPath: `revisions/${r.script}.js`, absPath: path.join(repo.absPath, 'revisions', `${r.script}.js`), kind: 'module' };
         const step: PlannedStep = { from: chain.legacyVersion, to: chain.legacyVersion, version: chain.legacyVersion, direction: 'upgrade', script };
-        const tx = c.transactionalDdl;
-        if (tx) await c.begin();
         try {
           await c.runScript(step, { resumed: !tx, signal: o.signal, verify: tx });
           await verifyRevision(repo, c, r);
@@ -197,9 +229,9 @@ export async function upgradeRevisions(url: string | ParsedUrl, repo: Repository
           throw e;
         }
         applied.push(r.id);
-        current = r.id;
+        at = r.id;
       }
-      return { from: state.revision, to: current, stamped, applied };
+      return { from: state.revision, to: at, stamped, applied };
     },
   );
 }
