@@ -72,7 +72,7 @@ export const COMMANDS: readonly CommandDef[] = [
     name: 'upgrade',
     params: ['url', 'repository', 'version'],
     required: ['url', 'repository'],
-    usage: 'upgrade URL REPOSITORY_PATH [VERSION] [--preview_py|--preview_sql] [--fresh]',
+    usage: 'upgrade URL REPOSITORY_PATH [VERSION] [--preview_py|--preview_sql]',
     help: `Upgrade a database to a later version.\n\nThis runs the upgrade() function defined in your change scripts.\n\nBy default, the database is updated to the latest available\nversion. You may specify a version instead, if you wish.\n\nYou may preview the SQL commands that this command will run with\n--preview_sql (nothing is executed; a step that reads data says so),\nor the script source with --preview_py.\n\nConcurrent runs against one database are serialised by a lock\n(--lock_timeout=SECONDS, default ${DEFAULT_LOCK_TIMEOUT_S}); each step is applied once.\n\nWith --fresh, an empty database at the repository's initial version gets\nthe target version's schema directly from REPOSITORY_PATH/schema/<dialect>/<NNN>.tsv\n(docs/CATALOG.md) when the repository has it, instead of running every step.`,
   },
   {
