@@ -258,7 +258,8 @@ describe('heat-manage db_sync on a 3-node MariaDB Galera cluster', { skip, timeo
     await createDatabase(db);
     const env = { MIGRATE_LOCK_LEASE: '3' };
     // From 28 the steps run one by one (an empty database gets 71 in one step): a holder killed a few steps in.
-    assert.equal((await dbSync(0, db, env, 28).done).code, 0);
+    const first = dbSync(0, db, env, 28);
+    assert.equal((await first.done).code, 0);
     const holder = dbSync(0, db, env);
     // Kill it while it holds the lock, a few steps in.
     let progressed = 0;
@@ -297,7 +298,7 @@ describe('heat-manage db_sync on a 3-node MariaDB Galera cluster', { skip, timeo
     // Not before the lease ran out (100 ms for the round trip of the read), and soon after.
     assert.ok(takeovers[0]!.l.time >= expiresAt - 100, `the lease was respected: taken over ${Math.round(takeovers[0]!.l.time - expiresAt)} ms after it ran out`);
     assert.ok(takeovers[0]!.l.time < expiresAt + 30_000, `taken over soon after the lease ran out (${Math.round(takeovers[0]!.l.time - expiresAt)} ms)`);
-    await assertConverged(db, [holder.pid, ...waiters.map((w) => w.pid)], holder.pid);
+    await assertConverged(db, [first.pid, holder.pid, ...waiters.map((w) => w.pid)], holder.pid);
     process.stderr.write(
       `# takeover: killed at version ${versionAtKill} after ${progressed} steps; taken over by node${takeovers[0]!.w.node + 1} ${waitedMs} ms after the kill (lease ran out ${Math.round(expiresAt - killedAt)} ms after it); waiters ran ${wres.map((r) => (r.ms / 1000).toFixed(1)).join(' and ')} s\n`,
     );
